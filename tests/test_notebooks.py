@@ -1,0 +1,52 @@
+"""Notebook pairs: exactly one parameters cell, jupytext round trip, papermill with injected parameters."""
+import json
+import os
+
+import jupytext
+import pytest
+
+from nvlib import reproduce
+
+NOTEBOOKS = reproduce.notebook_sources()
+
+
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=lambda p: p.stem)
+def test_one_parameters_cell_and_round_trip(src):
+    nb = jupytext.read(src)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{src.name}: {len(tagged)} cells tagged parameters"
+    text = jupytext.writes(nb, fmt="py:percent")
+    again = jupytext.reads(text, fmt="py:percent")
+    jupytext.compare.compare_notebooks(again, nb, fmt="py:percent")
+    ipynb = jupytext.reads(jupytext.writes(nb, fmt="ipynb"), fmt="ipynb")
+    jupytext.compare.compare_notebooks(ipynb, nb, fmt="py:percent")
+
+
+def test_papermill_injects_parameters(tmp_figures, tmp_path, root):
+    ipynb = reproduce.build_notebook(root / "notebooks" / "00_quickstart.py")
+    reproduce.run_notebook(ipynb, tmp_path / "out.ipynb", {"n_show": 2, "max_frames": 7}, root,
+                           env={"NVLIB_FIGURES": str(tmp_figures)})
+    table = (tmp_figures / "quickstart_clip.csv").read_text().splitlines()
+    header, row = table[0].split(","), table[1].split(",")
+    rec = dict(zip(header, row))
+    assert rec["frames_shown"] == "2" and rec["frames_decoded"] == "7"
+    out = json.loads((tmp_path / "out.ipynb").read_text())
+    injected = [c for c in out["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "n_show = 2" in "".join(injected[0]["source"])
+
+
+def test_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
+    fake = tmp_path / "repo"
+    (fake / "nvlib").mkdir(parents=True)
+    (fake / "notebooks").mkdir()
+    (fake / "params").mkdir()
+    (fake / "pyproject.toml").write_text("")
+    (fake / "params" / "default.yaml").write_text("common: {}\n")
+    (fake / "notebooks" / "07_broken.py").write_text(
+        '# %% tags=["parameters"]\nx = 1\n\n# %%\nraise ValueError("boom " + str(x))\n')
+    monkeypatch.setenv("NVLIB_ROOT", str(fake))
+    monkeypatch.setenv("NVLIB_RUNS", str(tmp_path / "runs"))
+    with pytest.raises(reproduce.NotebookFailed, match=r"07_broken failed at cell 1 .*ValueError: boom 1"):
+        reproduce.reproduce(only=["07"], log=lambda *_: None)
+    with pytest.raises(ValueError, match="no notebook named 99"):
+        reproduce.reproduce(only=["99"], log=lambda *_: None)
