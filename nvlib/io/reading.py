@@ -107,6 +107,8 @@ def iter_chunks(path, *, sensor_size=None, format=None, chunk_bytes: int = CHUNK
     chunk_bytes = max(8, int(chunk_bytes) & ~7)
     if fmt in ("evt3", "evt2"):
         hdr, start, size = _raw_setup(path, sensor_size, fmt)
+        if fmt == "evt3" and _evt3_file_regular(path, start, chunk_bytes):
+            return size, _evt3_package_chunks(path, start, size, chunk_bytes)
         dec = (_evt3.Evt3Decoder if fmt == "evt3" else _evt2.Evt2Decoder)(size, path, start)
 
         def gen():
@@ -324,6 +326,69 @@ def _evt3_regular(words: np.ndarray, path, offset: int) -> bool:
         if not is_vb.any() or int(np.argmax(is_vb)) > int(np.argmax(vec)):
             return False
     return True
+
+
+def _evt3_file_regular(path, start: int, chunk_bytes: int) -> bool:
+    """:func:`_evt3_regular` over a whole file, chunk by chunk (bounded memory).
+
+    False when the ``evt3`` package is not installed or the stream has one of the
+    irregularities on which it differs from the spec decoder (or a dangling byte,
+    which the spec decoder reports).
+    """
+    try:
+        import evt3  # noqa: F401
+    except ImportError:
+        return False
+    last_th, seen_y, seen_vb, seen_th = None, False, False, False
+    for data in _iter_raw_bytes(path, start, chunk_bytes):
+        if len(data) % 2:
+            return False
+        words = np.frombuffer(data, "<u2")
+        ty = (words >> 12).astype(np.uint8)
+        if ((ty == 0x1) | (ty == 0x9) | ((ty >= 0xB) & (ty <= 0xD))).any():
+            return False
+        th_idx = np.flatnonzero(ty == 8)
+        if th_idx.size:
+            th = (words[th_idx] & 0xFFF).astype(np.int64)
+            if last_th is not None:
+                th = np.concatenate([[last_th], th])
+            drop = th[:-1] - th[1:]
+            if np.any((drop >= 2048) & (drop < 4085)):
+                return False
+            last_th = int(th[-1])
+        if not seen_th:
+            if not th_idx.size:
+                continue
+            ty = ty[th_idx[0]:]
+            seen_th = True
+        if not (seen_y and seen_vb):
+            ev = (ty == 2) | (ty == 4) | (ty == 5)
+            vec = (ty == 4) | (ty == 5)
+            first_y = int(np.argmax(ty == 0)) if (ty == 0).any() else len(ty)
+            first_vb = int(np.argmax(ty == 3)) if (ty == 3).any() else len(ty)
+            if not seen_y and ev.any() and first_y > int(np.argmax(ev)):
+                return False
+            if not seen_vb and vec.any() and first_vb > int(np.argmax(vec)):
+                return False
+            seen_y = seen_y or first_y < len(ty)
+            seen_vb = seen_vb or first_vb < len(ty)
+    return True
+
+
+def _evt3_package_chunks(path, start: int, size, chunk_bytes: int):
+    """Column chunks from the ``evt3`` package's stateful decoder (regular streams only)."""
+    import evt3 as _pkg
+
+    dec = _pkg.Decoder(max(size[0], 1), max(size[1], 1))
+    offset = start
+    for data in _iter_raw_bytes(path, start, chunk_bytes):
+        ev = dec.feed(data)
+        if ev is not None and len(ev):
+            if int(ev.x.max()) >= size[0] or int(ev.y.max()) >= size[1]:
+                raise FormatError(path, offset, f"events outside the sensor geometry {size} in this chunk")
+            yield (ev.x, ev.y, ev.t, ev.p)
+        offset += len(data)
+    dec.finish()
 
 
 def _read_evt3(path, sensor_size, backend: str) -> Events:
