@@ -1,0 +1,150 @@
+"""Benchmark: TBR and event histograms at 1280x720 on ~2 M events, against tonic-style baselines.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/represent.py [--events 2000000] [--repeat 5]``.
+Prints wall and CPU (this process) time, events/s and the ratios to the baselines measured in the same
+run (CPU-time ratios are the steadier ones on a shared machine):
+
+* TBR baseline ("tonic-style"): per-Δt-slice ``np.add.at`` into one int16 frame per slice (tonic's
+  ``to_frame_numpy`` loop), then the N binary slices of each frame combined into normalised codes with
+  one vectorised weighted sum (tonic's ``bina_rep`` builds its weight mask pixel by pixel in Python; that
+  part is replaced by a tensordot so the baseline is not a straw man).
+* "presence" (a plain vectorised numpy TBR, for context): a bool (F, N, H*W) presence array set by one
+  fancy assignment, then a weighted sum over N.
+* Histogram baseline: ``tonic.functional.to_frame_numpy(time_window=Δt)`` itself.
+All outputs are checked equal to nvlib's before timing is reported.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from nvlib.events import make_events  # noqa: E402
+from nvlib.represent import histogram, tbr  # noqa: E402
+
+W, H = 1280, 720
+
+
+def synthetic_events(n: int, duration_us: int, seed: int = 0):
+    """``n`` events, uniform over the sensor and over ``duration_us`` (time-sorted), random polarity."""
+    rng = np.random.default_rng(seed)
+    return make_events(rng.integers(0, W, n), rng.integers(0, H, n), np.sort(rng.integers(0, duration_us, n)),
+                       rng.integers(0, 2, n), (W, H))
+
+
+def baseline_tbr(ev, dt, n_bits):
+    """tonic-style: per-slice np.add.at into (S, H, W) int16 frames, then a vectorised bit combination."""
+    t = ev.t
+    n_frames = (int(t[-1]) - int(t[0])) // (n_bits * dt) + 1
+    n_slices = n_frames * n_bits
+    edges = np.searchsorted(t, int(t[0]) + dt * np.arange(n_slices + 1))
+    frames = np.zeros((n_slices, H, W), np.int16)
+    for i in range(n_slices):
+        a, b = edges[i], edges[i + 1]
+        np.add.at(frames, (i, ev.y[a:b], ev.x[a:b]), 1)
+    binary = (frames > 0).reshape(n_frames, n_bits, H, W).astype(np.float32)
+    weights = (2.0 ** np.arange(n_bits)).astype(np.float32)
+    return np.tensordot(binary, weights, axes=([1], [0])) / np.float32(2**n_bits - 1)
+
+
+def presence_tbr(ev, dt, n_bits):
+    """A plain vectorised numpy TBR: bool presence (F, N, H*W), then a weighted sum over N."""
+    s = (ev.t - ev.t[0]) // dt
+    n_frames = int(s[-1]) // n_bits + 1
+    pres = np.zeros((n_frames, n_bits, H * W), bool)
+    pres[s // n_bits, s % n_bits, ev.y.astype(np.intp) * W + ev.x] = True
+    weights = (2 ** np.arange(n_bits)).astype(np.float32)
+    codes = np.tensordot(pres.transpose(0, 2, 1).astype(np.float32), weights, axes=([2], [0]))
+    return (codes / np.float32(2**n_bits - 1)).reshape(n_frames, H, W)
+
+
+def best_time(fn, repeat):
+    """Best of ``repeat`` runs: (wall seconds, CPU seconds of this process, output)."""
+    best, best_cpu, out = float("inf"), float("inf"), None
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        best, best_cpu = min(best, time.perf_counter() - t0), min(best_cpu, time.process_time() - c0)
+    return (best, best_cpu), out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--duration-us", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--torch", action="store_true", help="also time the torch variants (CPU, and CUDA if present)")
+    args = ap.parse_args(argv)
+    ev = synthetic_events(args.events, args.duration_us)
+    n = len(ev)
+    print(f"{n} events, {W}x{H}, {args.duration_us / 1e6:.2f} s, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
+          f"numpy {np.__version__}")
+    rows = []
+
+    def report(name, sec, base_sec=None, base_name=""):
+        (wall, cpu), ratio = sec, ""
+        if base_sec:
+            ratio = f"  {base_sec[0] / wall:6.1f}x wall, {base_sec[1] / cpu:6.1f}x cpu vs {base_name}"
+        print(f"  {name:<44s} {wall * 1e3:8.1f} ms wall {cpu * 1e3:8.1f} ms cpu {n / wall / 1e6:7.1f} Mev/s{ratio}")
+        rows.append((name, wall, cpu))
+
+    for n_bits in (8, 16):
+        dt = 5000
+        print(f"TBR  N={n_bits}, dt={dt} us")
+        tb, ref = best_time(lambda: baseline_tbr(ev, dt, n_bits), max(1, args.repeat // 3))
+        report("baseline: per-slice np.add.at (tonic-style)", tb)
+        tp, pres = best_time(lambda: presence_tbr(ev, dt, n_bits), max(1, args.repeat // 3))
+        report("presence array + weighted sum (vectorised)", tp, tb, "baseline")
+        to, ours = best_time(lambda: tbr(ev, (W, H), dt, n_bits), args.repeat)
+        assert np.array_equal(ours, ref) and np.array_equal(pres, ref), "TBR outputs differ"
+        report("nvlib.represent.tbr (float32, normalised)", to, tb, "baseline")
+        tc, _ = best_time(lambda: tbr(ev, (W, H), dt, n_bits, normalize=False), args.repeat)
+        report("nvlib.represent.tbr (integer codes)", tc, tb, "baseline")
+        if args.torch:
+            import torch
+
+            from nvlib.represent import tbr_torch
+
+            torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+            tt, out = best_time(lambda: tbr_torch(ev, (W, H), dt, n_bits), args.repeat)
+            assert np.array_equal(out.numpy(), ref)
+            report("nvlib.represent.tbr_torch (cpu)", tt, tb, "baseline")
+            if torch.cuda.is_available():
+                from nvlib.represent.torch_ops import event_tensors
+
+                cols, _ = event_tensors(ev, device="cuda")
+                gpu = {k: v for k, v in zip("xytp", cols)}
+
+                def run_gpu():
+                    out = tbr_torch(gpu, (W, H), dt, n_bits)
+                    torch.cuda.synchronize()
+                    return out
+
+                run_gpu()
+                tg, out = best_time(run_gpu, args.repeat)
+                assert np.array_equal(out.cpu().numpy(), ref)
+                report(f"nvlib.represent.tbr_torch ({torch.cuda.get_device_name()})", tg, tb, "baseline")
+
+    import tonic.functional as tf
+
+    for dt in (40_000, 5000):
+        print(f"Histogram  dt={dt} us (int16 counts, as tonic)")
+        arr = ev.array.copy()
+        t0 = int(ev.t[0])
+        n_frames = (int(ev.t[-1]) - t0) // dt + 1
+        tb, ref = best_time(lambda: tf.to_frame_numpy(arr, (W, H, 2), time_window=dt, start_time=t0,
+                                                      end_time=t0 + n_frames * dt), 1)
+        report("baseline: tonic.functional.to_frame_numpy", tb)
+        to, ours = best_time(lambda: histogram(ev, (W, H), dt, dtype=np.int16), args.repeat)
+        assert np.array_equal(ours, ref), "histograms differ"
+        report("nvlib.represent.histogram", to, tb, "tonic")
+        del ref, ours
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

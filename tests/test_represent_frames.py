@@ -1,0 +1,109 @@
+"""Histograms, voxel grid, time surface and count image against tonic and hand-computed values."""
+import numpy as np
+import pytest
+
+from nvlib.events import EVENT_DTYPE, Events, make_events
+from nvlib.represent import count_image, histogram, time_surface, voxel_grid
+
+W, H = 9, 4
+
+
+def random_events(seed, n=1500, t_max=100_000):
+    rng = np.random.default_rng(seed)
+    return make_events(rng.integers(0, W, n), rng.integers(0, H, n), np.sort(rng.integers(0, t_max, n)),
+                       rng.integers(0, 2, n), (W, H))
+
+
+def tonic_copy(ev, p_dtype="u1"):
+    """The same events in a fresh structured array (tonic rewrites columns in place)."""
+    arr = np.empty(len(ev), dtype=[("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", p_dtype)])
+    for k in "xytp":
+        arr[k] = ev.array[k]
+    return arr
+
+
+@pytest.mark.parametrize("dt", [1000, 7777, 40_000])
+def test_histogram_matches_tonic_to_frame(dt):
+    tf = pytest.importorskip("tonic.functional")
+    ev = random_events(0)
+    t0 = int(ev.t[0])
+    ours = histogram(ev, (W, H), dt)
+    n = ours.shape[0]
+    assert n == (int(ev.t[-1]) - t0) // dt + 1
+    tonic = tf.to_frame_numpy(tonic_copy(ev), (W, H, 2), time_window=dt, start_time=t0, end_time=t0 + n * dt)
+    np.testing.assert_array_equal(ours, tonic)
+    assert ours.sum() == len(ev)
+
+
+def test_histogram_hand_values_and_windows():
+    ev = make_events([1, 1, 1, 2, 8], [0, 0, 0, 3, 3], [0, 10, 999, 1000, 2500], [1, 1, 0, 0, 1], (W, H))
+    h = histogram(ev, (W, H), 1000)
+    assert h.shape == (3, 2, H, W) and h.dtype == np.int32
+    assert (h[0, 1, 0, 1], h[0, 0, 0, 1], h[1, 0, 3, 2], h[2, 1, 3, 8]) == (2, 1, 1, 1)
+    assert h.sum() == 5
+    late = histogram(ev, (W, H), 1000, start_us=500, n_frames=1)
+    assert late.sum() == 2 and late[0, 0, 0, 1] == 1 and late[0, 0, 3, 2] == 1
+    empty = Events(np.empty(0, EVENT_DTYPE), (W, H))
+    assert histogram(empty, (W, H), 1000, n_frames=3).shape == (3, 2, H, W)
+    with pytest.raises(ValueError, match="delta_t_us"):
+        histogram(ev, (W, H), 0)
+    with pytest.raises(ValueError, match="more than dtype"):
+        histogram(make_events([0] * 300, [0] * 300, np.arange(300), [1] * 300, (W, H)), (W, H), 1000,
+                  dtype=np.uint8)
+
+
+@pytest.mark.parametrize("n_bins", [2, 5, 9])
+def test_voxel_grid_matches_tonic_with_one_more_bin(n_bins):
+    """tonic scales time by B (e2vid by B - 1) and drops what falls past its last bin."""
+    tf = pytest.importorskip("tonic.functional")
+    ev = random_events(1, n=800)
+    tonic = tf.to_voxel_grid_numpy(tonic_copy(ev, "i1"), (W, H, 2), n_time_bins=n_bins)
+    ours = voxel_grid(ev, (W, H), n_bins + 1)
+    np.testing.assert_allclose(ours[:n_bins], tonic[:, 0], rtol=0, atol=1e-5)
+
+
+def test_voxel_grid_hand_values():
+    # three events at 0, 500, 1000 us with B = 3 bins: ts = 0, 1, 2 exactly; an event at 250 us splits 0.5/0.5
+    ev = make_events([0, 1, 2, 3], [0, 0, 0, 1], [0, 250, 500, 1000], [1, 0, 1, 1], (W, H))
+    g = voxel_grid(ev, (W, H), 3)
+    assert g.shape == (3, H, W) and g.dtype == np.float32
+    assert g[0, 0, 0] == 1 and g[1, 0, 2] == 1 and g[2, 1, 3] == 1
+    assert g[0, 0, 1] == -0.5 and g[1, 0, 1] == -0.5
+    assert g.sum() == 2.0  # polarity-weighted total: 1 - 1 + 1 + 1
+    assert voxel_grid(Events(np.empty(0, EVENT_DTYPE), (W, H)), (W, H), 4).shape == (4, H, W)
+    # all events at one time: everything in bin 0 (e2vid's Δ = 1 guard)
+    same = make_events([0, 1], [0, 0], [7, 7], [1, 1], (W, H))
+    assert voxel_grid(same, (W, H), 3)[0].sum() == 2
+
+
+def test_time_surface_matches_tonic():
+    tf = pytest.importorskip("tonic.functional")
+    ev = random_events(2, n=600, t_max=50_000)
+    dt, tau = 5000, 8000
+    tonic = tf.to_timesurface_numpy(tonic_copy(ev), (W, H, 2), dt=dt, tau=tau)
+    t0 = int(ev.t[0])
+    refs = t0 + dt * (np.arange(tonic.shape[0]) + 1)
+    ours = time_surface(ev, (W, H), refs, tau)
+    assert ours.shape == tonic.shape == (len(refs), 2, H, W)
+    np.testing.assert_allclose(ours, tonic, rtol=1e-6, atol=1e-7)
+
+
+def test_time_surface_hand_values():
+    ev = make_events([1, 1, 2], [0, 0, 3], [0, 4000, 9000], [1, 1, 0], (W, H))
+    s = time_surface(ev, (W, H), 5000, 1000)
+    assert s.shape == (2, H, W)
+    assert s[1, 0, 1] == np.float32(np.exp(-1.0))  # latest event before t_ref wins
+    assert s[0, 3, 2] == 0  # events at or after t_ref do not count
+    flat = time_surface(ev, (W, H), 10_000, 1000, polarity=False)
+    assert flat.shape == (H, W) and flat[3, 2] == np.float32(np.exp(-1.0))
+    with pytest.raises(ValueError, match="tau_us"):
+        time_surface(ev, (W, H), 10_000, 0)
+
+
+def test_count_image_matches_add_at():
+    ev = random_events(3)
+    ref = np.zeros((2, H, W), np.int64)
+    np.add.at(ref, (ev.p.astype(int), ev.y, ev.x), 1)
+    np.testing.assert_array_equal(count_image(ev, (W, H), polarity=True), ref)
+    np.testing.assert_array_equal(count_image(ev, (W, H)), ref.sum(0))
+    assert count_image(Events(np.empty(0, EVENT_DTYPE), (W, H))).shape == (H, W)
