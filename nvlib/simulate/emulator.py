@@ -1,0 +1,448 @@
+"""v2e's DVS pixel model in torch, event for event, on CPU or CUDA.
+
+Follows v2e (Hu, Liu, Delbruck, "v2e: From Video Frames to Realistic DVS Events", CVPRW
+2021; SensorsINI/v2e ``v2ecore/emulator.py`` and ``emulator_utils.py``, MIT), per gray
+frame ``I`` in [0, 255] at time ``t`` (``dt`` since the previous frame):
+
+1. lin-log ``L = I*ln(20)/20`` for ``I <= 20`` else ``ln(I)``, in float64, rounded to 1e-8,
+   cast to float32 (a 256-entry table here, computed with the same torch ops);
+2. photoreceptor low-pass when ``cutoff_hz > 0``: ``tau = 1/(2*pi*cutoff_hz)``,
+   ``eps = min(1, (I + 20)/275 * dt/tau)``, ``lp = (1 - eps)*lp + eps*L`` (float64, as v2e's
+   dtype promotion makes it); else ``lp = L``;
+3. the first frame sets ``lp = L``, the memorised ``base = lp``, draws thresholds, emits nothing;
+4. thresholds ``clamp(normal(thres, sigma, (H, W)), min=0.01)``, ON then OFF, float32, from a
+   CPU generator seeded with ``seed`` (so results do not depend on the device); if leak > 0
+   a log-normal per-pixel leak-rate factor ``exp(ln(10)*cov*randn)``;
+5. leak: ``base -= dt*leak_rate*factor*(1 - jitter*randn)*pos``;
+6. ``diff = lp - base``; ``n_on = floor(relu(diff)/pos)``, ``n_off = floor(relu(-diff)/neg)``;
+7. a pixel's k-th event at ``ts[k-1]``, ``ts = linspace(t_prev + dt/N, t, N)`` in float32,
+   ``N`` the largest count in the frame (or per-pixel crossing times, ``timestamp_mode="esim"``);
+8. refractory period ``R``, only when ``R > dt/N``: an event within ``R`` of the pixel's last
+   emitted event is dropped and does not move the base;
+9. ``base += emitted_on*pos - emitted_off*neg``;
+10. shot noise: per pixel and frame ``f = rate/2*dt*(1 - 0.75*(I + 20)/275)``, one uniform ``u``:
+    ON if ``u > 1 - f*thres/pos``, OFF if ``u < f*thres/neg``, stamped at ``t``; base reset to ``lp``.
+
+Unlike v2e, which scans the whole frame at every one of the N sub-steps, only firing pixels
+are expanded into events (:mod:`nvlib.simulate.expand`), so a frame costs O(H*W + events).
+v2e also draws ``torch.randperm`` at every sub-step to shuffle events; with noise on, those
+draws are replayed (``replay_v2e_shuffle``) so that the random stream, and the noise events,
+stay those of v2e on the CPU. Events come out sorted by time.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import cv2
+import numpy as np
+import torch
+
+from ..events import EVENT_DTYPE, Events, concatenate, empty_events
+from .esim import esim_select
+from .expand import expand_counts, refractory_select
+from .params import DVSParams
+
+_LIN_LOG_THRESHOLD = 20
+SHOT_NOISE_INTEN_FACTOR = 0.25
+
+
+def lin_log_table() -> torch.Tensor:
+    """v2e's lin-log map of the 256 gray levels, float32 (256,) (ln units)."""
+    x = torch.arange(256, dtype=torch.float64)
+    f = (1.0 / _LIN_LOG_THRESHOLD) * math.log(_LIN_LOG_THRESHOLD)
+    y = torch.where(x <= _LIN_LOG_THRESHOLD, x * f, torch.log(x))
+    return (torch.round(y * 1e8) / 1e8).float()
+
+
+def intensity01_table() -> torch.Tensor:
+    """v2e's ``(I + 20)/275`` for the 256 gray levels, float64 (256,)."""
+    return (torch.arange(256, dtype=torch.float64) + 20) / 275.0
+
+
+def _as_frame(frame, size_hw: tuple[int, int] | None, name: str):
+    if isinstance(frame, torch.Tensor):
+        arr = frame
+        dtype_ok = arr.dtype == torch.uint8
+    else:
+        arr = np.asarray(frame)
+        dtype_ok = arr.dtype == np.uint8
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a gray frame shaped (H, W), got shape {tuple(arr.shape)}")
+    if not dtype_ok:
+        raise ValueError(f"{name}: expected uint8 gray levels, got dtype {arr.dtype}")
+    if size_hw is not None and tuple(arr.shape) != tuple(size_hw):
+        raise ValueError(f"{name}: frame size changed: expected (H, W) = {tuple(size_hw)}, got {tuple(arr.shape)}")
+    return arr
+
+
+class DVSEmulator:
+    """Streaming DVS emulator: feed gray frames with their times, get events per frame.
+
+    Args:
+        params: :class:`DVSParams`.
+        sensor_size: ``(W, H)``; None takes it from the first frame.
+        device: where the dense per-pixel state lives: ``"cpu"`` (numpy + OpenCV look-up
+            tables) or a torch device such as ``"cuda"``; event expansion runs on the host.
+        replay_v2e_shuffle: draw v2e's per-sub-step ``randperm`` calls from the generator when
+            noise is on, so noise events equal v2e's on the CPU (costs O(events)).
+    Memory is O(H*W) whatever the clip length. ``step`` on the first frame emits nothing.
+    """
+
+    def __init__(self, params: DVSParams = DVSParams(), sensor_size=None, device="cpu",
+                 replay_v2e_shuffle: bool = True):
+        if not isinstance(params, DVSParams):
+            raise TypeError(f"params must be a DVSParams, got {type(params).__name__}")
+        self.params = params
+        self.sensor_size = None if sensor_size is None else (int(sensor_size[0]), int(sensor_size[1]))
+        self.device = torch.device(device)
+        self._cpu = self.device.type == "cpu"
+        self.replay_v2e_shuffle = replay_v2e_shuffle
+        self._lut_l32 = lin_log_table()
+        self._lut_inten = intensity01_table()
+        self._lut_l32_dense = self._dense(self._lut_l32)
+        self._tau = 1.0 / (math.pi * 2 * params.cutoff_hz) if params.cutoff_hz > 0 else None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the state: the next frame initialises the pixels again (same seed)."""
+        self._gen = torch.Generator().manual_seed(self.params.torch_seed)
+        self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.params.seed, 0xD5])))
+        self._t_prev = 0.0
+        self._lp = self._base = None
+        self._pos = self._neg = None
+        self._pre_pos = self._pre_neg = None
+        self._noise_rate = None
+        self._leak_pool = None
+        self._mem = None  # host float32 (H*W,): v2e's refractory memory
+        self._mem_esim = None  # host float64 (H*W,)
+        self.frames_seen = 0
+        self.num_on = 0
+        self.num_off = 0
+
+    # ---------------------------------------------------------------- dense helpers
+    def _dense(self, t: torch.Tensor):
+        """A CPU tensor as the dense-state type: numpy on the CPU, a torch tensor on a device."""
+        return t.numpy() if self._cpu else t.to(self.device)
+
+    def _lookup(self, table: torch.Tensor, frame):
+        """``table[frame]`` for a 256-entry table (OpenCV LUT on the CPU, a gather on a device)."""
+        if self._cpu:
+            return cv2.LUT(frame, table.numpy() if isinstance(table, torch.Tensor) else table)
+        return (table.to(self.device) if table.device != self.device else table)[frame]
+
+    def _flatnonzero(self, mask) -> np.ndarray:
+        if self._cpu:
+            return np.flatnonzero(mask)
+        return torch.nonzero(mask.reshape(-1)).view(-1).cpu().numpy()
+
+    def _gather(self, dense, flat: np.ndarray) -> np.ndarray:
+        """``dense.ravel()[flat]`` as a host numpy array."""
+        if self._cpu:
+            return dense.reshape(-1)[flat]
+        return dense.reshape(-1)[torch.from_numpy(flat).to(self.device)].cpu().numpy()
+
+    def _scatter(self, dense, flat: np.ndarray, values: np.ndarray) -> None:
+        if self._cpu:
+            dense.reshape(-1)[flat] = values
+        else:
+            dense.view(-1)[torch.from_numpy(flat).to(self.device)] = torch.from_numpy(values).to(self.device)
+
+    def _randn(self, shape):
+        return self._dense(torch.randn(shape, generator=self._gen, dtype=torch.float32))
+
+    def _init_pixels(self, shape) -> None:
+        p = self.params
+        if p.sigma_thres > 0:
+            pos = torch.normal(p.pos_thres, p.sigma_thres, size=shape, generator=self._gen, dtype=torch.float32)
+            pos = torch.clamp(pos, min=0.01)
+            neg = torch.normal(p.neg_thres, p.sigma_thres, size=shape, generator=self._gen, dtype=torch.float32)
+            neg = torch.clamp(neg, min=0.01)
+            self._pos, self._neg = self._dense(pos), self._dense(neg)
+            self._pre_pos = self._dense(torch.div(p.pos_thres, pos))
+            self._pre_neg = self._dense(torch.div(p.neg_thres, neg))
+        else:  # v2e keeps scalar thresholds (python floats) when there is no mismatch
+            self._pos, self._neg = float(p.pos_thres), float(p.neg_thres)
+            self._pre_pos = self._pre_neg = 1.0
+        if p.leak_rate_hz > 0:
+            r = torch.randn(shape, generator=self._gen, dtype=torch.float32)
+            self._noise_rate = self._dense(torch.exp(math.log(10) * p.noise_rate_cov_decades * r))
+        if isinstance(self._pos, float):
+            self._pos_cmp, self._negneg_cmp = self._pos, -self._neg
+            self._pre_max = (1.0, 1.0)
+        else:  # thresholds in the dtype of diff (float64 with the low-pass): same values, no mixed ops
+            wide = (lambda a: a.astype(np.float64)) if self._cpu else (lambda a: a.double())
+            keep = (lambda a: a) if p.cutoff_hz <= 0 else wide
+            self._pos_cmp, self._negneg_cmp = keep(self._pos), -keep(self._neg)
+            self._pre_max = (float(self._pre_pos.max()), float(self._pre_neg.max()))
+        n = shape[0] * shape[1]
+        if p.refractory_period_s > 0:
+            self._mem = (torch.zeros(n, dtype=torch.float32) - p.refractory_period_s).numpy()
+        if p.timestamp_mode == "esim":
+            self._mem_esim = np.full(n, -np.inf, dtype=np.float64)
+
+    # ---------------------------------------------------------------- one frame
+    def step(self, frame, t_s: float) -> Events:
+        """Feed one uint8 gray frame (H, W) taken at ``t_s`` seconds; return its events.
+
+        Times must not decrease (and start at >= 0, as in v2e). Events are sorted by time.
+        """
+        p = self.params
+        size_hw = None if self.sensor_size is None else (self.sensor_size[1], self.sensor_size[0])
+        arr = _as_frame(frame, size_hw, f"frame {self.frames_seen}")
+        h, w = int(arr.shape[0]), int(arr.shape[1])
+        t_s = float(t_s)
+        if not math.isfinite(t_s) or t_s < self._t_prev:
+            raise ValueError(f"frame {self.frames_seen}: time {t_s!r} s is before the previous frame time "
+                             f"{self._t_prev!r} s (times must not decrease and start at >= 0)")
+        if self.sensor_size is None:
+            self.sensor_size = (w, h)
+        dt = t_s - self._t_prev
+        if self._cpu:
+            fr = np.ascontiguousarray(arr.numpy() if isinstance(arr, torch.Tensor) else arr)
+        else:
+            fr = (arr if isinstance(arr, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(arr)))
+            fr = fr.to(self.device).long()
+        first = self._base is None
+        self.frames_seen += 1
+        log_new = self._lookup(self._lut_l32_dense, fr) if (first or p.cutoff_hz <= 0) else None
+
+        lp_prev = log_new if first else self._lp
+        if p.cutoff_hz > 0:  # float64 from here on, as v2e's dtype promotion makes it
+            eps = torch.clamp(self._lut_inten * (dt / self._tau), max=1)
+            lp = self._lookup(1 - eps, fr)
+            lp *= lp_prev
+            lp += self._lookup(eps * self._lut_l32.double(), fr)
+        else:
+            lp = log_new
+        self._lp = lp
+        if first:
+            self._init_pixels((h, w))
+            self._base = lp.copy() if self._cpu else lp.clone()
+            self._t_prev = t_s
+            return empty_events((w, h))
+
+        v2e_rng = p.noise_rng == "v2e"
+        if p.leak_rate_hz > 0:
+            if v2e_rng:  # v2e's exact expression and draws
+                rand = self._randn((h, w))
+                curr = p.leak_rate_hz * self._noise_rate * (1 - p.leak_jitter_fraction * rand)
+                self._base = self._base - dt * curr * self._pos
+            else:
+                self._leak_fast(dt, h, w)
+        base = self._base
+        pos, neg = self._pos, self._neg
+        diff = lp - base
+        flat = self._flatnonzero((diff >= self._pos_cmp) | (diff <= self._negneg_cmp))
+        d = self._gather(diff, flat)
+        pos_a = self._gather(pos, flat) if not isinstance(pos, float) else pos
+        neg_a = self._gather(neg, flat) if not isinstance(neg, float) else neg
+        # numpy's float floor_divide is torch's div(rounding_mode="floor") (both Python's algorithm)
+        n_on = np.floor_divide(np.maximum(d, 0), pos_a).astype(np.int32)
+        n_off = np.floor_divide(np.maximum(-d, 0), neg_a).astype(np.int32)
+        counts = n_on + n_off
+        on = n_on > 0
+        n_max = int(counts.max()) if counts.shape[0] else 0
+        n_steps = n_max if n_max > 0 else 1
+        ts_step = dt / n_steps
+        ts = torch.linspace(self._t_prev + ts_step, t_s, n_steps, dtype=torch.float32).numpy()
+        period = p.refractory_period_s
+        step_of_event = None
+
+        if p.timestamp_mode == "esim":
+            thr = np.where(on, pos_a, neg_a)
+            lp_prev_a = self._gather(lp_prev, flat)
+            src, t_ev, n_emit, new_last = esim_select(lp_prev_a, self._gather(lp, flat),
+                                                      self._gather(base, flat), thr, counts, on,
+                                                      self._t_prev, dt, self._mem_esim[flat], period)
+            self._mem_esim[flat] = new_last
+            t_us = np.round(t_ev * 1e6).astype(np.int64)
+        else:
+            if n_max > 0 and period > ts_step:
+                src, step_of_event, n_emit, last_step = refractory_select(ts, self._mem[flat], counts, period)
+                fired = last_step >= 0
+                self._mem[flat[fired]] = ts[last_step[fired]]
+            else:
+                src, step_of_event = expand_counts(counts, n_max)
+                n_emit = counts
+            t_table = np.round(ts.astype(np.float64) * 1e6).astype(np.int64)
+            t_us = t_table[step_of_event]
+
+        if flat.shape[0]:  # v2e: base += n_on*pos (int32*float32 -> float32), then base -= n_off*neg
+            em = n_emit.astype(np.float32)
+            b = self._gather(base, flat)
+            b = b + np.where(on, em, np.float32(0)) * pos_a
+            b = b - np.where(on, np.float32(0), em) * neg_a
+            self._scatter(base, flat, b)
+
+        if v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0) and n_max > 0:
+            if step_of_event is None:  # esim: replay v2e's lattice counts for the random stream
+                _, step_of_event = expand_counts(n_emit[n_emit > 0], n_max)
+            for n in np.bincount(step_of_event, minlength=n_max).tolist():
+                if n > 0:
+                    torch.randperm(n, generator=self._gen)
+
+        ev_flat = flat[src]
+        ev_on = on[src]
+        if p.shot_noise_rate_hz > 0:
+            f_lut = ((p.shot_noise_rate_hz / 2) * dt) * ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1)
+            q_max = float(f_lut.max()) * (self._pre_max[0] + self._pre_max[1])
+            if v2e_rng or q_max >= 0.5:
+                f = self._lookup(f_lut, fr)
+                one_minus_on = 1 - f * self._pre_pos
+                p_off = f * self._pre_neg
+                if v2e_rng:
+                    u = self._dense(torch.rand((h, w), generator=self._gen, dtype=torch.float32))
+                else:
+                    u = self._rng.random((h, w), dtype=np.float32)
+                    u = u if self._cpu else torch.from_numpy(u).to(self.device)
+                on_flat = self._flatnonzero(u > one_minus_on)
+                off_flat = self._flatnonzero(u < p_off)
+            else:
+                on_flat, off_flat = self._sparse_shot(f_lut.numpy(), q_max, fr, h * w)
+            t_last = int(np.round(np.float64(ts[-1]) * 1e6))
+            shot_flat = np.concatenate([on_flat, off_flat])
+            ev_flat = np.concatenate([ev_flat, shot_flat])
+            t_us = np.concatenate([t_us, np.full(shot_flat.shape[0], t_last, dtype=np.int64)])
+            ev_on = np.concatenate([ev_on, np.ones(on_flat.shape[0], bool), np.zeros(off_flat.shape[0], bool)])
+            if shot_flat.shape[0]:
+                self._scatter(base, shot_flat, self._gather(lp, shot_flat))
+
+        self._t_prev = t_s
+        return self._to_events(ev_flat, t_us, ev_on, w, h)
+
+    def _leak_fast(self, dt: float, h: int, w: int) -> None:
+        """``base -= dt*leak*rate*pos*(1 - jitter*n)`` with ``n`` N(0, 1) per pixel and frame.
+
+        The normals are a contiguous slice, at a random offset per frame, of a pool of 4*H*W
+        normals drawn once: independent across pixels, and across frames up to offset collisions
+        (probability ~ 1/(3*H*W) per pair of frames), at the cost of one slice.
+        """
+        p = self.params
+        n = h * w
+        if self._leak_pool is None:
+            size = max(1 << 16, 4 * n)
+            pool = self._rng.standard_normal(size, dtype=np.float32)
+            self._leak_pool = pool if self._cpu else torch.from_numpy(pool).to(self.device)
+            c = p.leak_rate_hz * self._noise_rate * self._pos  # per-pixel leak in ln units per s
+            self._leak_c = c
+            self._leak_cj = c * np.float32(p.leak_jitter_fraction) if self._cpu else c * p.leak_jitter_fraction
+            self._leak_dt = None
+        if self._leak_dt != dt:
+            self._leak_c_dt, self._leak_cj_dt = self._leak_c * dt, self._leak_cj * dt
+            self._leak_dt = dt
+        o = int(self._rng.integers(0, self._leak_pool.shape[0] - n + 1))
+        r = self._leak_pool[o:o + n].reshape(h, w)
+        delta = self._leak_c_dt - self._leak_cj_dt * r if p.leak_jitter_fraction > 0 else self._leak_c_dt
+        if self._cpu:
+            np.subtract(self._base, delta, out=self._base)
+        else:
+            self._base.sub_(delta)
+
+    def _sparse_shot(self, f_lut: np.ndarray, q_max: float, fr, n_pix: int):
+        """Shot noise with v2e's per-pixel ON/OFF probabilities, drawn in O(noise events).
+
+        Candidates are a Bernoulli(q_max) process over the pixels (geometric gaps); a candidate
+        with uniform ``u`` in [0, q_max) is ON if ``u < p_on``, OFF if ``p_on <= u < p_on + p_off``,
+        so each pixel fires ON with probability ``p_on`` and OFF with ``p_off``, as in v2e.
+        """
+        rng = self._rng
+        expect = q_max * n_pix
+        m = int(expect + 6 * math.sqrt(expect) + 16)
+        pos = np.cumsum(rng.geometric(q_max, size=m)) - 1
+        while pos[-1] < n_pix:
+            more = np.cumsum(rng.geometric(q_max, size=m)) + pos[-1]
+            pos = np.concatenate([pos, more])
+        cand = pos[pos < n_pix]
+        u = rng.random(cand.shape[0]) * q_max
+        if self._cpu:
+            levels = fr.reshape(-1)[cand]
+        else:
+            levels = fr.reshape(-1)[torch.from_numpy(cand).to(self.device)].cpu().numpy()
+        f = f_lut[levels]
+        pre_pos = self._gather(self._pre_pos, cand) if not isinstance(self._pre_pos, float) \
+            else self._pre_pos
+        pre_neg = self._gather(self._pre_neg, cand) if not isinstance(self._pre_neg, float) \
+            else self._pre_neg
+        p_on = f * pre_pos
+        p_off = f * pre_neg
+        on = u < p_on
+        off = ~on & (u < p_on + p_off)
+        return cand[on], cand[off]
+
+    def _to_events(self, flat: np.ndarray, t_us: np.ndarray, on: np.ndarray, w: int, h: int) -> Events:
+        n = int(flat.shape[0])
+        arr = np.empty(n, dtype=EVENT_DTYPE)
+        if n:
+            flat32 = flat.astype(np.int32, copy=False)
+            arr["y"] = flat32 // w
+            arr["x"] = flat32 - arr["y"].astype(np.int32) * w
+            arr["t"] = t_us
+            arr["p"] = on
+            n_on = int(np.count_nonzero(on))
+            self.num_on += n_on
+            self.num_off += n - n_on
+        return Events(arr, (w, h))
+
+
+def frame_times(n_frames: int, fps: float | None = None, times_s=None, name: str = "frames") -> np.ndarray:
+    """Frame times in seconds: ``times_s`` as given, else ``i / fps``."""
+    if times_s is not None:
+        t = np.asarray(times_s, dtype=np.float64).reshape(-1)
+        if n_frames >= 0 and t.size != n_frames:
+            raise ValueError(f"{name}: {n_frames} frames but {t.size} times")
+        if t.size and (not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0) or t[0] < 0):
+            raise ValueError(f"{name}: frame times must be finite, >= 0 and non-decreasing")
+        return t
+    if fps is None:
+        raise ValueError(f"{name}: give fps or times_s")
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"{name}: frame rate must be a positive number, got {fps!r}")
+    return np.arange(n_frames, dtype=np.float64) / float(fps)
+
+
+def simulate_frames(frames, fps: float | None = None, times_s=None, params: DVSParams = DVSParams(),
+                    device="cpu", progress: bool = False, name: str = "frames") -> Events:
+    """Events of a gray uint8 clip: ``frames`` (T, H, W) array or an iterable of (H, W) frames.
+
+    Frame ``i`` is at ``times_s[i]`` or ``i / fps`` seconds. Returns all events, sorted by time,
+    on a ``(W, H)`` sensor. ``name`` labels error messages.
+    """
+    if isinstance(frames, np.ndarray):
+        if frames.ndim != 3:
+            raise ValueError(f"{name}: expected frames shaped (T, H, W), got {frames.shape}")
+        n = frames.shape[0]
+    elif isinstance(frames, torch.Tensor):
+        frames = frames.cpu().numpy()
+        n = frames.shape[0] if frames.ndim == 3 else -1
+    else:
+        n = len(frames) if hasattr(frames, "__len__") else -1
+    if n == 0:
+        raise ValueError(f"{name}: no frames")
+    if n > 0:
+        times = frame_times(n, fps, times_s, name)
+        it_times: Iterable[float] = times
+    else:
+        if times_s is not None:
+            it_times = (float(t) for t in times_s)
+        else:
+            frame_times(0, fps, None, name)  # validates fps
+            it_times = (i / float(fps) for i in _count())
+    emu = DVSEmulator(params, device=device)
+    out = []
+    it = zip(frames, it_times)
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(it, total=n if n > 0 else None, desc="simulate", unit="frame")
+    for k, (fr, t) in enumerate(it):
+        out.append(emu.step(_as_frame(fr, None, f"{name}: frame {k}"), t))
+    if not out:
+        raise ValueError(f"{name}: no frames")
+    return concatenate(out)
+
+
+def _count():
+    i = 0
+    while True:
+        yield i
+        i += 1
