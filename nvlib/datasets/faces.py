@@ -1,0 +1,126 @@
+"""Face boxes: from landmarks (AFEW-VA) or OpenCV Haar detection with temporal smoothing, and crops.
+
+A box is ``(x0, y0, side)`` in pixels: a square, top-left corner and side. Crops that leave the
+image are padded with the border value (``cv2.BORDER_REPLICATE``), so every crop has the same
+content scale whatever the box position.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def landmark_box(landmarks: np.ndarray, margin: float = 0.25) -> tuple[int, int, int]:
+    """One square box for a whole clip, stable over time, from (T, 68, 2) (or (68, 2)) landmarks.
+
+    Centre: the median over frames of the landmark bounding-box centres; side: the largest
+    per-frame bounding-box side times ``1 + 2·margin`` (so the face keeps ``margin`` of its size
+    free on each side and never leaves the box as the head moves a little).
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.ndim == 2:
+        lm = lm[None]
+    lo, hi = lm.min(axis=1), lm.max(axis=1)  # (T, 2)
+    centre = np.median((lo + hi) / 2, axis=0)
+    side = float(np.max(hi - lo)) * (1 + 2 * margin)
+    side = max(int(round(side)), 2)
+    x0 = int(round(centre[0] - side / 2))
+    y0 = int(round(centre[1] - side / 2))
+    return x0, y0, side
+
+
+def _cascade():
+    import cv2
+
+    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    c = cv2.CascadeClassifier(path)
+    if c.empty():
+        raise RuntimeError(f"cannot load OpenCV's Haar cascade {path}")
+    return c
+
+
+def detect_faces(frames: np.ndarray, every: int = 1, min_size_frac: float = 0.15, detect_side: int = 240
+                 ) -> np.ndarray:
+    """Haar face detection (Viola-Jones, ``haarcascade_frontalface_default``) on gray frames.
+
+    ``frames`` (T, H, W) uint8; detection runs on every ``every``-th frame; the largest face is
+    kept. Frames whose shorter side exceeds ``detect_side`` are downscaled for detection.
+    Returns (T, 3) float boxes ``(cx, cy, side)`` with NaN rows where nothing was found
+    (or the frame was not examined).
+    """
+    import cv2
+
+    frames = np.asarray(frames)
+    if frames.ndim != 3:
+        raise ValueError(f"frames must be (T, H, W) gray, got {frames.shape}")
+    c = _cascade()
+    T, H, W = frames.shape
+    out = np.full((T, 3), np.nan)
+    scale = min(1.0, detect_side / min(H, W))  # detect on a downscaled copy (speed), report full-size boxes
+    dsize = (max(1, int(round(W * scale))), max(1, int(round(H * scale))))
+    ms = max(int(min(dsize) * min_size_frac), 20)
+    for t in range(0, T, max(1, every)):
+        img = frames[t] if scale == 1.0 else cv2.resize(frames[t], dsize, interpolation=cv2.INTER_AREA)
+        faces = c.detectMultiScale(cv2.equalizeHist(img), scaleFactor=1.1, minNeighbors=5, minSize=(ms, ms))
+        if len(faces):
+            x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
+            out[t] = ((x + w / 2) / scale, (y + h / 2) / scale, max(w, h) / scale)
+    return out
+
+
+def smooth_boxes(boxes: np.ndarray, window: int = 9) -> np.ndarray:
+    """Temporal smoothing of (T, 3) boxes: NaN gaps filled by linear interpolation (ends held), then a
+    centred running median of ``window`` frames. Raises ``ValueError`` when no frame has a box."""
+    b = np.asarray(boxes, dtype=np.float64).copy()
+    ok = np.all(np.isfinite(b), axis=1)
+    if not ok.any():
+        raise ValueError("no face found in any frame")
+    t = np.arange(len(b))
+    for k in range(b.shape[1]):
+        b[:, k] = np.interp(t, t[ok], b[ok, k])
+    h = max(window, 1) // 2
+    pad = np.pad(b, ((h, h), (0, 0)), mode="edge")
+    return np.stack([np.median(pad[i:i + 2 * h + 1], axis=0) for i in range(len(b))])
+
+
+def clip_box_from_detections(boxes: np.ndarray, margin: float = 0.15) -> tuple[int, int, int]:
+    """One stable square box ``(x0, y0, side)`` for a clip from smoothed (T, 3) ``(cx, cy, side)`` boxes:
+    median centre, largest side times ``1 + 2·margin``."""
+    b = smooth_boxes(boxes)
+    cx, cy = np.median(b[:, 0]), np.median(b[:, 1])
+    side = max(int(round(np.max(b[:, 2]) * (1 + 2 * margin))), 2)
+    return int(round(cx - side / 2)), int(round(cy - side / 2)), side
+
+
+def detect_clip_box(frames: np.ndarray, every: int = 5, margin: float = 0.15, max_detections: int = 24
+                    ) -> tuple[int, int, int]:
+    """Haar detection every ``every`` frames (at most ``max_detections`` frames per clip) + smoothing ->
+    one stable box for the clip."""
+    every = max(int(every), -(-len(frames) // max(1, int(max_detections))))
+    return clip_box_from_detections(detect_faces(frames, every=every), margin=margin)
+
+
+def crop_resize(frames: np.ndarray, box: tuple[int, int, int], size: int) -> np.ndarray:
+    """Crop the square ``box`` from (T, H, W) uint8 frames (border replicated outside) and resize to
+    (T, size, size) with ``cv2.INTER_AREA`` (downscale) or ``INTER_LINEAR`` (upscale)."""
+    import cv2
+
+    frames = np.asarray(frames)
+    x0, y0, side = (int(v) for v in box)
+    T, H, W = frames.shape[:3]
+    pl, pt = max(0, -x0), max(0, -y0)
+    pr, pb = max(0, x0 + side - W), max(0, y0 + side - H)
+    interp = cv2.INTER_AREA if side >= size else cv2.INTER_LINEAR
+    out = np.empty((T, size, size), dtype=np.uint8)
+    for t in range(T):
+        f = frames[t]
+        if pl or pt or pr or pb:
+            f = cv2.copyMakeBorder(f, pt, pb, pl, pr, cv2.BORDER_REPLICATE)
+        crop = f[y0 + pt:y0 + pt + side, x0 + pl:x0 + pl + side]
+        out[t] = cv2.resize(crop, (size, size), interpolation=interp)
+    return out
+
+
+def centre_box(width: int, height: int, frac: float = 0.8) -> tuple[int, int, int]:
+    """A central square of side ``frac·min(W, H)``: the fallback when no face is found."""
+    side = max(int(round(min(width, height) * frac)), 2)
+    return (width - side) // 2, (height - side) // 2, side

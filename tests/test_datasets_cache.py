@@ -1,0 +1,95 @@
+"""The converted-dataset cache: atomic clips, index, FrameDataset/ChunkDataset items and splits."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from nvlib.datasets import ChunkDataset, FrameDataset
+from nvlib.datasets import cache as C
+
+
+def _make_cache(tmp_path, n_bits=8, lengths=(7, 13, 5, 9)):
+    d = tmp_path / "c"
+    rng = np.random.default_rng(0)
+    clips, arrays = [], {}
+    dt = C.code_dtype(n_bits)
+    for i, n in enumerate(lengths):
+        codes = rng.integers(0, 2**n_bits, (n, 8, 8)).astype(dt)
+        va = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+        name = f"{i:03d}"
+        C.write_clip(d, name, codes, va, {"group": f"g{i}"})
+        clips.append(name)
+        arrays[name] = (codes, va)
+    meta = {"n_bits": n_bits, "delta_t_us": 5000, "size": 8, "source": "test", "labels_kind": "annotated",
+            "n_folds": 4}
+    C.finalize(d, clips, [f"g{i}" for i in range(4)], ["train", "train", "val", "test"], [0, 1, 2, 3], meta)
+    return d, arrays
+
+
+@pytest.mark.parametrize("n_bits", [8, 16])
+def test_frame_dataset_items(tmp_path, n_bits):
+    d, arrays = _make_cache(tmp_path, n_bits)
+    ds = FrameDataset(d, split=None)
+    assert len(ds) == 34 and ds.clips == ["000", "001", "002", "003"]
+    assert ds.meta["n_bits"] == n_bits and ds.meta["labels_kind"] == "annotated"
+    item = ds[7 + 3]  # clip 001, frame 3
+    assert item["clip"] == "001" and item["index"] == 3
+    assert item["frame"].shape == (1, 8, 8) and item["frame"].dtype == torch.float32
+    codes, va = arrays["001"]
+    np.testing.assert_allclose(item["frame"][0].numpy(), codes[3] / (2**n_bits - 1), rtol=1e-6)
+    np.testing.assert_array_equal(item["va"].numpy(), va[3])
+    assert 0 <= float(item["frame"].min()) and float(item["frame"].max()) <= 1
+    assert ds[-1]["clip"] == "003" and ds[-1]["index"] == 8
+    with pytest.raises(IndexError):
+        ds[34]
+    np.testing.assert_array_equal(ds.labels()[7:20], va)
+
+
+def test_splits_and_folds(tmp_path):
+    d, _ = _make_cache(tmp_path)
+    assert FrameDataset(d, "train").clips == ["000", "001"]
+    assert FrameDataset(d, "val").clips == ["002"] and FrameDataset(d, "test").clips == ["003"]
+    assert FrameDataset(d, "test", fold=1).clips == ["001"]
+    assert FrameDataset(d, "val", fold=1).clips == ["002"]
+    assert FrameDataset(d, "train", fold=1).clips == ["000", "003"]
+    with pytest.raises(ValueError):
+        FrameDataset(d, "train", fold=4)
+
+
+def test_chunks_of_consecutive_frames(tmp_path):
+    d, arrays = _make_cache(tmp_path)
+    ds = ChunkDataset(d, split=None, chunk=6, stride=6)
+    # 7 -> 1 chunk, 13 -> 2, 5 -> 0, 9 -> 1
+    assert len(ds) == 4
+    starts = [(ds[i]["clip"], ds[i]["start"]) for i in range(4)]
+    assert starts == [("000", 0), ("001", 0), ("001", 6), ("003", 0)]
+    it = ds[2]
+    assert it["frames"].shape == (6, 1, 8, 8) and it["va"].shape == (6, 2)
+    np.testing.assert_array_equal(it["va"].numpy(), arrays["001"][1][6:12])
+    assert len(ChunkDataset(d, None, chunk=6, stride=1)) == 2 + 8 + 0 + 4
+
+
+def test_dataloader_with_workers_pickles(tmp_path):
+    d, _ = _make_cache(tmp_path)
+    dl = torch.utils.data.DataLoader(FrameDataset(d, None), batch_size=10, num_workers=1)
+    assert sum(b["frame"].shape[0] for b in dl) == 34
+
+
+def test_incomplete_cache_and_bad_clips(tmp_path):
+    d = tmp_path / "c"
+    C.write_clip(d, "a", np.zeros((2, 4, 4), np.uint8), np.zeros((2, 2)), {})
+    with pytest.raises(C.CacheError, match="index.json"):
+        FrameDataset(d)
+    with pytest.raises(ValueError, match="in \\[-1, 1\\]"):
+        C.write_clip(d, "b", np.zeros((2, 4, 4), np.uint8), np.full((2, 2), np.nan), {})
+    assert not (d / "clips" / "b").exists() and not list((d / "clips").glob(".b*"))
+    assert json.loads((d / "clips" / "a" / "info.json").read_text())["n_frames"] == 2
+    C.write_skipped(d, "z", "/x/z.json", "broken")
+    assert C.read_skipped(d) == [{"clip": "z", "file": "/x/z.json", "reason": "broken"}]
+
+
+def test_cache_name_carries_parameters():
+    p = {"n_bits": 16, "delta_t_us": 5000, "size": 64}
+    name = C.cache_name("afew-va", p)
+    assert name.startswith("afew-va_tbr16b_dt5000us_s64_") and name != C.cache_name("afew-va", {**p, "x": 1})
