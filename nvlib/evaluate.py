@@ -1,0 +1,103 @@
+"""Evaluation of a trained valence-arousal model on a dataset: metrics tables and predictions.
+
+Scoring follows ``nvlib.metrics`` (emonet's definitions, predictions clipped to [-1, 1]) over
+the whole set, as the paper's Tables 1-4, or per clip (``per_clip=True``). The reference
+"predict-the-mean" baseline predicts the training-set mean (valence, arousal) for every frame.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from torch import nn
+from torch.utils.data import Dataset
+
+from . import metrics as M
+from .atomic import write_text
+
+
+def predictions_frame(p: dict) -> pd.DataFrame:
+    """``predict`` output -> DataFrame (clip, index, valence_true, arousal_true, valence_pred, arousal_pred)."""
+    return pd.DataFrame({"clip": p["clip"], "index": np.asarray(p["index"], dtype=np.int64),
+                         "valence_true": p["gt"][:, 0], "arousal_true": p["gt"][:, 1],
+                         "valence_pred": p["pred"][:, 0], "arousal_pred": p["pred"][:, 1]})
+
+
+def evaluate_model(model: nn.Module, dataset: Dataset, *, batch_size: int = 64, device="cpu",
+                   clip: tuple[float, float] | None = (-1.0, 1.0), per_clip: bool = False,
+                   sagr_zero: str = "strict", num_workers: int = 0) -> dict:
+    """Predict every frame of ``dataset`` and score it.
+
+    Returns ``{"metrics": nvlib.metrics.evaluate(...) result, "predictions": DataFrame}``
+    (predictions unclipped; the metrics clip them when ``clip`` is set).
+    """
+    from .train.loop import predict
+
+    p = predict(model, dataset, batch_size=batch_size, device=device, num_workers=num_workers)
+    res = M.evaluate(p["gt"], p["pred"], clip=clip, clips=p["clip"], per_clip=per_clip, sagr_zero=sagr_zero)
+    return {"metrics": res, "predictions": predictions_frame(p)}
+
+
+def mean_baseline(train_labels, test_labels, clip=(-1.0, 1.0)) -> dict:
+    """Metrics of predicting the training mean (valence, arousal) for every test frame."""
+    tr = np.asarray(train_labels, dtype=np.float64).reshape(-1, 2)
+    te = np.asarray(test_labels, dtype=np.float64).reshape(-1, 2)
+    return M.evaluate(te, np.broadcast_to(tr.mean(0), te.shape), clip=clip)
+
+
+def dataset_labels(dataset: Dataset) -> np.ndarray:
+    """All (N, 2) per-frame labels of a FrameDataset/ChunkDataset (uses ``.labels()`` when offered)."""
+    if hasattr(dataset, "labels") and callable(dataset.labels):
+        return np.asarray(dataset.labels(), dtype=np.float64).reshape(-1, 2)
+    return np.concatenate([np.asarray(dataset[i]["va"], dtype=np.float64).reshape(-1, 2)
+                           for i in range(len(dataset))])
+
+
+def table_row(model: str, result: dict, *, backbone: str, extra: dict | None = None,
+              metrics=("rmse", "pcc", "ccc", "sagr")) -> dict:
+    """One row of a paper-style table: model, backbone, then arousal and valence metrics (paper order)."""
+    return {"model": model, **(extra or {}), "backbone": backbone, **M.metrics_row(result, metrics)}
+
+
+def write_results_json(path: str | os.PathLike, *, model: str, metrics: dict, config: dict, backbone: str,
+                       baseline: dict | None = None, extra: dict | None = None) -> Path:
+    """Atomically write one model's results (metrics + config + backbone) as JSON.
+
+    Paths inside the repository are written relative to its root (no machine paths in committed files).
+    """
+    from .paths import repo_root
+
+    root = str(repo_root()) + os.sep
+
+    def clean(o):
+        if isinstance(o, dict):
+            return {str(k): clean(v) for k, v in o.items() if k != "clips"}
+        if isinstance(o, (list, tuple)):
+            return [clean(v) for v in o]
+        if isinstance(o, (np.floating, np.integer)):
+            return o.item()
+        if isinstance(o, Path):
+            o = str(o)
+        if isinstance(o, str):
+            return o.replace(root, "")
+        return o
+
+    doc = {"model": model, "backbone": backbone, "metrics": clean(metrics), "config": clean(config),
+           "mean_baseline": clean(baseline) if baseline is not None else None, **clean(extra or {})}
+    return write_text(path, json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_results_json(path: str | os.PathLike) -> dict:
+    """Read a results JSON written by ``write_results_json`` (clear error naming a bad file)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot read results JSON ({e})") from e
+    for k in ("model", "metrics", "backbone"):
+        if k not in doc:
+            raise ValueError(f"{path}: results JSON lacks {k!r}")
+    return doc

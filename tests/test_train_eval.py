@@ -1,0 +1,131 @@
+"""nvlib.evaluate, nvlib.va_plots and the `nvlib train` command-line plumbing."""
+from __future__ import annotations
+
+import argparse
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+matplotlib.use("Agg")
+
+from nvlib import metrics as M
+from nvlib.evaluate import (dataset_labels, evaluate_model, mean_baseline, read_results_json, table_row,
+                            write_results_json)
+from nvlib.paths import repo_root
+from nvlib.train.cli import _train_cfg, add_arguments, pick_backbone, run_id
+from nvlib.train.config import TrainConfig
+from nvlib.va_plots import MIKELS_SECTORS, mikels_sector, plot_va_timeline, plot_va_wheel
+
+
+class Frames(Dataset):
+    def __init__(self, n=12):
+        g = np.random.default_rng(0)
+        self.va = g.uniform(-1, 1, (n, 2)).astype(np.float32)
+
+    def __len__(self):
+        return len(self.va)
+
+    def __getitem__(self, i):
+        return {"frame": torch.full((1, 4, 4), float(i)), "va": torch.from_numpy(self.va[i]), "clip": f"c{i % 3}",
+                "index": i // 3}
+
+
+class Const(torch.nn.Module):
+    def forward(self, x):
+        return torch.tensor([[2.0, -0.25]]).expand(len(x), 2)
+
+
+def test_evaluate_model_matches_metrics_and_clips():
+    ds = Frames()
+    out = evaluate_model(Const(), ds, batch_size=5)
+    df = out["predictions"]
+    assert list(df.columns) == ["clip", "index", "valence_true", "arousal_true", "valence_pred", "arousal_pred"]
+    assert df["valence_pred"].max() == 2.0  # stored unclipped
+    want = M.rmse(ds.va[:, 0], np.ones(len(ds)))  # scored clipped to 1
+    assert out["metrics"]["valence"]["rmse"] == pytest.approx(want, rel=1e-6)
+    per = evaluate_model(Const(), ds, per_clip=True)["metrics"]
+    assert set(per["clips"]) == {"c0", "c1", "c2"}
+    want_clip = np.mean([M.rmse(ds.va[k::3, 0], np.ones(4)) for k in range(3)])  # mean over clips
+    assert per["valence"]["rmse"] == pytest.approx(want_clip, rel=1e-6)
+    np.testing.assert_allclose(dataset_labels(ds), ds.va)
+
+
+def test_mean_baseline_and_row():
+    tr = np.array([[0.5, 0.0], [0.1, 0.4]])
+    te = np.array([[0.3, 0.2], [0.0, 0.0]])
+    b = mean_baseline(tr, te)
+    assert b["valence"]["rmse"] == pytest.approx(np.sqrt((0 + 0.09) / 2))
+    row = table_row("X", b, backbone="none")
+    assert list(row)[:3] == ["model", "backbone", "arousal_rmse"]
+
+
+def test_results_json_relative_paths(tmp_path):
+    root = repo_root()
+    p = write_results_json(tmp_path / "r.json", model="vit", metrics=mean_baseline([[0, 0]], [[0.1, 0.1]]),
+                           config={"cache": root / "data" / "x", "backbone": f"frame:{root}/runs/a/best.pt"},
+                           backbone="random init")
+    text = p.read_text()
+    assert str(root) not in text
+    doc = read_results_json(p)
+    assert doc["config"]["cache"] == "data/x" and doc["config"]["backbone"] == "frame:runs/a/best.pt"
+    (tmp_path / "bad.json").write_text(json.dumps({"model": "x"}))
+    with pytest.raises(ValueError, match="bad.json.*lacks 'metrics'"):
+        read_results_json(tmp_path / "bad.json")
+
+
+def test_mikels_sectors_cover_the_circle():
+    assert sum(a1 - a0 for _, a0, a1, _ in MIKELS_SECTORS) == 360.0
+    assert mikels_sector(0.7, 0.7) == "excitement"
+    assert mikels_sector(-0.5, -0.5) == "sadness"
+    for name, a0, a1, pol in MIKELS_SECTORS:
+        mid = np.radians((a0 + a1) / 2)
+        assert mikels_sector(np.cos(mid), np.sin(mid)) == name
+        assert (np.cos(mid) > 0) == (pol == "positive")  # positive emotions on the v > 0 half
+
+
+def test_plots_draw():
+    out = evaluate_model(Const(), Frames())
+    fig = plot_va_timeline(out["predictions"], "c1")
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) >= 2
+    fig2 = plot_va_wheel(np.zeros((3, 2)), np.ones((3, 2)) * 2)
+    assert len(fig2.axes[0].patches) == 8
+    with pytest.raises(ValueError, match="'nope'"):
+        plot_va_timeline(out["predictions"], "nope")
+
+
+def test_cli_arguments_and_config(tmp_path):
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    (tmp_path / "t.yaml").write_text("epochs: 7\nlr: 0.01\n")
+    a = p.parse_args(["--model", "vit", "--synthetic", "--train-cfg", str(tmp_path / "t.yaml"), "--lr", "0.5",
+                      "--no-resume"])
+    cfg = _train_cfg(a)
+    assert (cfg.epochs, cfg.lr, cfg.resume) == (7, 0.5, False)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--model", "nope", "--synthetic"])
+    # the run folder name changes with what changes the weights, not with progress bars
+    c = TrainConfig()
+    assert run_id("vit", "x", {}, c, None, 6) == run_id("vit", "x", {}, c.replace(progress=False), None, 6)
+    assert run_id("vit", "x", {}, c, None, 6) != run_id("vit", "x", {}, c.replace(lr=1), None, 6)
+
+
+def test_pick_backbone(tmp_path, monkeypatch):
+    import nvlib.models.backbones as B
+
+    monkeypatch.setattr(B.torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    assert pick_backbone(None, 8) is None and pick_backbone("imagenet:x.pth", 8) == "imagenet:x.pth"
+    assert pick_backbone("auto", 8, results_dir=tmp_path) is None
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.pt").write_bytes(b"")
+    write_results_json(tmp_path / "03_frame_models_resnet18_nbits8.json", model="resnet18", metrics={},
+                       config={}, backbone="random init", extra={"run_dir": str(run)})
+    assert pick_backbone("auto", 8, results_dir=tmp_path) == f"frame:{run / 'best.pt'}"
+    assert pick_backbone("auto", 16, results_dir=tmp_path) is None
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth").write_bytes(b"")
+    assert pick_backbone("auto", 8, results_dir=tmp_path) == "hub"
