@@ -8,8 +8,11 @@ over the N sub-steps that scans the whole frame at each one (comparisons, refrac
 of real face clips resized to 346x260 and 640x360, with the ``clean`` preset and v2e's default
 parameters (noise drawn exactly as v2e does, and with ``noise_rng="fast"``). Prints frames/s, events/s and the speed-up, then the peak memory (max RSS of
 a fresh process) of streaming a clip of L and 4L frames, to show it does not grow with L.
+The CPU kernels are numba-compiled when numba is installed (``--kernels numpy`` times the pure
+numpy fallback); their one-off compile time (fresh cache) and cache-load time are measured in
+fresh processes and printed separately, and every timed run is warmed up first.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--frames 60] [--device cuda]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--frames 60] [--device cuda] [--kernels numpy]
 """
 from __future__ import annotations
 
@@ -111,8 +114,8 @@ def baseline_loop(frames, times, p: DVSParams) -> int:
     return total
 
 
-def ours(frames, times, p: DVSParams, device="cpu") -> int:
-    emu = DVSEmulator(p, device=device)
+def ours(frames, times, p: DVSParams, device="cpu", kernels="auto") -> int:
+    emu = DVSEmulator(p, device=device, kernels=kernels)
     n = 0
     for fr, t in zip(frames, times):
         n += len(emu.step(fr, t))
@@ -160,11 +163,39 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, base / 1024, n)
     return float(peak), float(before), int(n)
 
 
+def jit_cost_child(cache_dir: str) -> float:
+    """Seconds a fresh process spends on its first frames (all presets) beyond later ones:
+    numba's compile time with an empty ``cache_dir``, its cache-load time with a filled one."""
+    code = """
+import time, numpy as np, torch
+torch.set_num_threads(1)
+from nvlib.simulate import DVSEmulator, DVSParams
+fr = (np.arange(6 * 20 * 30) % 251).astype(np.uint8).reshape(6, 20, 30) * np.uint8(3)
+ps = [DVSParams.preset("clean", seed=1), DVSParams(seed=1), DVSParams(seed=1, noise_rng="fast"),
+      DVSParams.preset("clean", seed=1, refractory_period_s=0.02)]
+def go():
+    t0 = time.perf_counter()
+    for p in ps:
+        emu = DVSEmulator(p)
+        for i, f in enumerate(fr):
+            emu.step(f, i / 30)
+    return time.perf_counter() - t0
+first = go()
+print(first - min(go() for _ in range(3)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_CACHE_DIR": cache_dir})
+    return float(out.stdout.split()[-1])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--device", default=None, help="also time this torch device (e.g. cuda)")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--kernels", default="auto", choices=("auto", "numba", "numpy"),
+                    help="CPU kernels of nvlib.simulate (auto: numba when installed)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of ours per case (best-of)")
     args = ap.parse_args(argv)
     cases = [("crema_1001_HAP", (346, 260)), ("pexels_wolfganglanger", (346, 260)),
              ("crema_1001_HAP", (640, 360)), ("pexels_wolfganglanger", (640, 360))]
@@ -172,20 +203,31 @@ def main(argv=None) -> int:
                "v2e defaults, exact v2e noise": DVSParams(seed=1),
                "v2e defaults, noise_rng=fast": DVSParams(seed=1, noise_rng="fast")}
     rows = []
-    print(f"machine: {os.cpu_count()} cpus, torch {torch.__version__}, one thread; {args.frames} frames per clip")
+    from nvlib.simulate.expand import HAVE_NUMBA
+    use_numba = HAVE_NUMBA and args.kernels != "numpy"
+    print(f"machine: {os.cpu_count()} cpus, torch {torch.__version__}, one thread; {args.frames} frames per clip; "
+          f"kernels: {'numba ' + __import__('numba').__version__ if use_numba else 'numpy'}")
+    if use_numba:
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            cold = jit_cost_child(d)
+            warm = jit_cost_child(d)
+        print(f"numba one-off cost per process: compile {cold:.1f} s (empty cache), load {warm:.2f} s (cached); "
+              f"not included in the timings below (warmed up)")
     for name, size in cases:
         frames, fps = load(name, size, args.frames)
         times = np.arange(len(frames)) / fps
         for pname, p in presets.items():
             tb, nb = timed(baseline_loop, frames, times, p)
-            to, no = timed(ours, frames, times, p, repeat=3)
+            ours(frames[:3], times[:3], p, "cpu", args.kernels)  # warm-up (compiles on first use)
+            to, no = timed(ours, frames, times, p, "cpu", args.kernels, repeat=args.repeat)
             row = dict(clip=name, size=f"{size[0]}x{size[1]}", params=pname, frames=len(frames),
                        events=no, baseline_events=nb,
                        baseline_fps=len(frames) / tb, ours_fps=len(frames) / to,
                        ours_Mev_s=no / to / 1e6, speedup=tb / to)
             if args.device:
                 ours(frames[:3], times[:3], p, args.device)
-                tg, _ = timed(ours, frames, times, p, args.device, repeat=2)
+                tg, _ = timed(ours, frames, times, p, args.device, "auto", repeat=2)
                 row[f"{args.device}_fps"] = len(frames) / tg
             rows.append(row)
             print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)

@@ -119,6 +119,27 @@ def _load_frames_job(job: Job, params: dict):
     raise ValueError(f"unknown job kind {job.kind!r}")
 
 
+def _upsampled(frames: np.ndarray, fps: float, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(frames, times_s)`` for the simulator, temporally upsampled by optical flow.
+
+    v2e upsamples its input (SuperSloMo) before emulating the DVS, so that events spread over the
+    frame interval; without it, v2e's linear sub-step timestamps put most events at the start of each
+    interval and a TBR frame's newer bits stay empty. ``params["upsample"]``: ``"auto"`` (default: at most
+    one pixel of motion per sub-frame, and at least one sub-frame per TBR slice Δt), an integer factor,
+    or 1 for none (:func:`nvlib.simulate.upsample.upsample_frames`).
+    """
+    from .simulate.upsample import upsample_frames
+
+    mode = params.get("upsample", 1)
+    times = np.arange(frames.shape[0], dtype=np.float64) / float(fps)
+    if mode in (1, "1", None, "none"):
+        return frames, times
+    min_k = int(np.ceil(1e6 / (float(fps) * int(params["delta_t_us"])) - 1e-9))
+    pairs = list(upsample_frames(zip(frames, times), factor="auto" if mode == "auto" else int(mode),
+                                 min_factor=min_k))
+    return np.stack([f for f, _ in pairs]), np.array([t for _, t in pairs])
+
+
 def _convert_frames(job: Job, params: dict, timings: dict):
     from .datasets import faces
     from .datasets.labels import consecutive_windows, frame_times_us, transfer_labels
@@ -131,7 +152,8 @@ def _convert_frames(job: Job, params: dict, timings: dict):
     small = faces.crop_resize(frames, box, S)
     t1 = time.perf_counter()
     timings["decode"] += t1 - t0
-    ev = simulate_frames(small, fps=fps, params=dvs_params(params, job.clip))
+    sim_frames, sim_times = _upsampled(small, fps, params)
+    ev = simulate_frames(sim_frames, times_s=sim_times, params=dvs_params(params, job.clip))
     t2 = time.perf_counter()
     timings["simulate"] += t2 - t1
     ann_t = frame_times_us(frames.shape[0], fps)
@@ -351,12 +373,15 @@ def run_conversion(source: str, params: dict, jobs: list[Job], out_root, workers
 
 
 # ----------------------------------------------------------------------------- sources
-def _base_params(n_bits, delta_t_us, size, dvs="default", dvs_seed=0, margin=0.25) -> dict:
+def _base_params(n_bits, delta_t_us, size, dvs="default", dvs_seed=0, margin=0.25, upsample="auto") -> dict:
     C.code_dtype(int(n_bits))
     if int(size) < 8:
         raise ValueError(f"size must be >= 8, got {size}")
+    if not (upsample == "auto" or (str(upsample).isdigit() and int(upsample) >= 1)):
+        raise ValueError(f"upsample must be 'auto' or an integer factor >= 1, got {upsample!r}")
     return {"representation": "tbr", "n_bits": int(n_bits), "delta_t_us": int(delta_t_us), "size": int(size),
-            "dvs": dvs, "dvs_seed": int(dvs_seed), "margin": float(margin), "windows": "consecutive"}
+            "dvs": dvs, "dvs_seed": int(dvs_seed), "margin": float(margin), "windows": "consecutive",
+            "upsample": upsample if upsample == "auto" else int(upsample)}
 
 
 def afewva_jobs(root, fps: float = 25.0) -> list[Job]:

@@ -357,3 +357,46 @@ def test_bad_frames():
     emu.step(frames[0], 1.0)
     with pytest.raises(ValueError, match="before the previous"):
         emu.step(frames[1], 0.5)
+
+
+# ---------------------------------------------------------------- compiled kernels = numpy kernels
+needs_numba = pytest.mark.skipif(not __import__("nvlib.simulate.expand", fromlist=["x"]).HAVE_NUMBA,
+                                 reason="numba not installed")
+
+
+@needs_numba
+@pytest.mark.parametrize("p", [DVSParams(**kw) for kw in CASES] + [
+    DVSParams.preset("noisy", seed=2, noise_rng="v2e"), DVSParams(seed=5), DVSParams(seed=5, noise_rng="fast"),
+    DVSParams(seed=4, shot_noise_rate_hz=20.0, leak_rate_hz=2.0, sigma_thres=0.0),
+    DVSParams(seed=6, shot_noise_rate_hz=900.0, noise_rng="fast", refractory_period_s=0.004)])
+def test_numba_kernels_equal_numpy(p):
+    """Same event array, byte for byte and in the same order, from both back-ends."""
+    frames = random_clip(8, t=10, h=13, w=17)
+    a = simulate_frames(frames, fps=30, params=p, kernels="numpy")
+    b = simulate_frames(frames, fps=30, params=p, kernels="numba")
+    assert len(a) > 50
+    assert a.array.tobytes() == b.array.tobytes()
+
+
+@needs_numba
+def test_numba_floor_divide_equals_numpy():
+    import numba
+
+    from nvlib.simulate.expand import _floordiv
+
+    @numba.njit
+    def many(a, b, is32):
+        return np.array([_floordiv(a[i], b[i], is32) for i in range(a.shape[0])])
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        b = rng.uniform(0.01, 0.5, 20000).astype(dt)
+        exact = (b * rng.integers(1, 300, b.size)).astype(dt)  # near-integer quotients
+        a = np.concatenate([exact, np.nextafter(exact, dt(0)), np.nextafter(exact, dt(99)),
+                            rng.uniform(0, 6, b.size).astype(dt)])
+        bb = np.tile(b, 4)
+        assert np.array_equal(many(a, bb, dt == np.float32), np.floor_divide(a, bb).astype(np.int64))
+
+
+def test_kernels_argument():
+    with pytest.raises(ValueError, match="kernels"):
+        DVSEmulator(DVSParams(), kernels="fortran")

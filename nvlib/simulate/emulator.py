@@ -40,6 +40,7 @@ import torch
 
 from ..events import EVENT_DTYPE, Events, concatenate, empty_events
 from .esim import esim_select
+from . import expand as _ex
 from .expand import expand_counts, refractory_select
 from .params import DVSParams
 
@@ -86,11 +87,14 @@ class DVSEmulator:
             tables) or a torch device such as ``"cuda"``; event expansion runs on the host.
         replay_v2e_shuffle: draw v2e's per-sub-step ``randperm`` calls from the generator when
             noise is on, so noise events equal v2e's on the CPU (costs O(events)).
+        kernels: ``"auto"`` (compiled numba kernels when numba is installed, for the CPU and
+            ``timestamp_mode="v2e"``), ``"numba"`` (require them) or ``"numpy"``; all give the
+            same events. The first use compiles them (cached on disk afterwards).
     Memory is O(H*W) whatever the clip length. ``step`` on the first frame emits nothing.
     """
 
     def __init__(self, params: DVSParams = DVSParams(), sensor_size=None, device="cpu",
-                 replay_v2e_shuffle: bool = True):
+                 replay_v2e_shuffle: bool = True, kernels: str = "auto"):
         if not isinstance(params, DVSParams):
             raise TypeError(f"params must be a DVSParams, got {type(params).__name__}")
         self.params = params
@@ -98,6 +102,13 @@ class DVSEmulator:
         self.device = torch.device(device)
         self._cpu = self.device.type == "cpu"
         self.replay_v2e_shuffle = replay_v2e_shuffle
+        if kernels not in ("auto", "numba", "numpy"):
+            raise ValueError(f"kernels must be 'auto', 'numba' or 'numpy', got {kernels!r}")
+        if kernels == "numba" and not _ex.HAVE_NUMBA:
+            raise ImportError("kernels='numba' needs the numba package")
+        self.kernels = kernels
+        self._nb = (kernels != "numpy" and _ex.HAVE_NUMBA and self._cpu and params.timestamp_mode == "v2e")
+        self._nb_lp_tables = (None, None)
         self._lut_l32 = lin_log_table()
         self._lut_inten = intensity01_table()
         self._lut_l32_dense = self._dense(self._lut_l32)
@@ -180,6 +191,24 @@ class DVSEmulator:
             self._mem = (torch.zeros(n, dtype=torch.float32) - p.refractory_period_s).numpy()
         if p.timestamp_mode == "esim":
             self._mem_esim = np.full(n, -np.inf, dtype=np.float64)
+        if self._nb:
+            self._init_nb(n)
+
+    def _init_nb(self, n: int) -> None:
+        """Flat per-pixel operands of the compiled kernels, in the dtypes numpy uses above."""
+        p = self.params
+        d = np.float64 if p.cutoff_hz > 0 else np.float32  # dtype of lp, base and diff
+
+        def full(v, dtype):
+            return (np.full(n, dtype(v), dtype=dtype) if isinstance(v, float)
+                    else np.ascontiguousarray(v, dtype=dtype).reshape(-1))
+        self._nb_pos_d, self._nb_neg_d = full(self._pos, d), full(self._neg, d)
+        self._nb_pos32, self._nb_neg32 = full(self._pos, np.float32), full(self._neg, np.float32)
+        self._nb_pre_pos, self._nb_pre_neg = full(self._pre_pos, np.float64), full(self._pre_neg, np.float64)
+        self._nb_flat = np.empty(n, np.int64)
+        self._nb_counts = np.empty(n, np.int64)
+        self._nb_on = np.empty(n, np.bool_)
+        self._nb_shot = (np.empty(n, np.int64), np.empty(n, np.int64))
 
     # ---------------------------------------------------------------- one frame
     def step(self, frame, t_s: float) -> Events:
@@ -205,6 +234,8 @@ class DVSEmulator:
             fr = fr.to(self.device).long()
         first = self._base is None
         self.frames_seen += 1
+        if self._nb and not first:
+            return self._step_nb(fr, t_s, dt, h, w)
         log_new = self._lookup(self._lut_l32_dense, fr) if (first or p.cutoff_hz <= 0) else None
 
         lp_prev = log_new if first else self._lp
@@ -311,6 +342,80 @@ class DVSEmulator:
         self._t_prev = t_s
         return self._to_events(ev_flat, t_us, ev_on, w, h)
 
+    def _step_nb(self, fr: np.ndarray, t_s: float, dt: float, h: int, w: int) -> Events:
+        """:meth:`step` after the first frame with the compiled kernels (CPU, v2e timestamps)."""
+        p = self.params
+        frf = fr.reshape(-1)
+        if p.cutoff_hz > 0:
+            if self._nb_lp_tables[0] != dt:
+                eps = torch.clamp(self._lut_inten * (dt / self._tau), max=1)
+                self._nb_lp_tables = (dt, ((1 - eps).numpy(), (eps * self._lut_l32.double()).numpy()))
+            lp = self._lp
+            _ex.nb_lowpass(frf, lp.reshape(-1), *self._nb_lp_tables[1])
+        else:
+            lp = self._lookup(self._lut_l32_dense, fr)
+            self._lp = lp
+        lp_f = lp.reshape(-1)
+        base_f = self._base.reshape(-1)
+        v2e_rng = p.noise_rng == "v2e"
+        if p.leak_rate_hz > 0:
+            if v2e_rng:
+                rand = self._randn((h, w))
+                _ex.nb_leak_v2e(base_f, self._noise_rate.reshape(-1), rand.reshape(-1), self._nb_pos32,
+                                np.float32(p.leak_rate_hz), np.float32(p.leak_jitter_fraction), np.float32(dt))
+            else:
+                self._leak_fast(dt, h, w)
+                base_f = self._base.reshape(-1)
+        flat, counts, on = self._nb_flat, self._nb_counts, self._nb_on
+        n_fire, n_max = _ex.nb_detect(lp_f, base_f, self._nb_pos_d, self._nb_neg_d, flat, counts, on,
+                                       lp_f.dtype == np.float32)
+        n_steps = n_max if n_max > 0 else 1
+        ts_step = dt / n_steps
+        ts = torch.linspace(self._t_prev + ts_step, t_s, n_steps, dtype=torch.float32).numpy()
+        t_table = np.round(ts.astype(np.float64) * 1e6).astype(np.int64)
+        period = p.refractory_period_s
+        cap = int(counts[:n_fire].sum())
+        ev = np.empty(cap, dtype=EVENT_DTYPE)
+        if n_max > 0 and period > ts_step:
+            n_ev, per_step = _ex.nb_emit_refractory(flat, counts, on, n_fire, ts, t_table, self._mem,
+                                                     np.float32(period), w, base_f, self._nb_pos32,
+                                                     self._nb_neg32, ev)
+            ev = ev[:n_ev]
+        else:
+            per_step = _ex.nb_emit_lattice(flat, counts, on, n_fire, n_max, t_table, w, base_f,
+                                           self._nb_pos32, self._nb_neg32, ev)
+        if v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0):
+            for c in per_step.tolist():
+                if c > 0:
+                    torch.randperm(c, generator=self._gen)
+        if p.shot_noise_rate_hz > 0:
+            f_lut = ((p.shot_noise_rate_hz / 2) * dt) * ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1)
+            q_max = float(f_lut.max()) * (self._pre_max[0] + self._pre_max[1])
+            if v2e_rng or q_max >= 0.5:
+                if v2e_rng:
+                    u = torch.rand((h, w), generator=self._gen, dtype=torch.float32).numpy()
+                else:
+                    u = self._rng.random((h, w), dtype=np.float32)
+                on_b, off_b = self._nb_shot
+                a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_lut.numpy(), self._nb_pre_pos, self._nb_pre_neg,
+                                       on_b, off_b)
+                on_flat, off_flat = on_b[:a], off_b[:b]
+            else:
+                on_flat, off_flat = self._sparse_shot(f_lut.numpy(), q_max, fr, h * w)
+            shot_flat = np.concatenate([on_flat, off_flat])
+            if shot_flat.shape[0]:
+                t_last = int(np.round(np.float64(ts[-1]) * 1e6))
+                main = ev
+                ev = np.empty(main.shape[0] + shot_flat.shape[0], dtype=EVENT_DTYPE)
+                ev.view(np.uint8)[:main.nbytes] = main.view(np.uint8)  # a memcpy
+                _ex.nb_put_shot(ev, main.shape[0], on_flat, off_flat, w, t_last)
+                base_f[shot_flat] = lp_f[shot_flat]
+        self._t_prev = t_s
+        n_on = int(np.count_nonzero(ev["p"]))
+        self.num_on += n_on
+        self.num_off += ev.shape[0] - n_on
+        return Events(ev, (w, h))
+
     def _leak_fast(self, dt: float, h: int, w: int) -> None:
         """``base -= dt*leak*rate*pos*(1 - jitter*n)`` with ``n`` N(0, 1) per pixel and frame.
 
@@ -328,10 +433,14 @@ class DVSEmulator:
             self._leak_c = c
             self._leak_cj = c * np.float32(p.leak_jitter_fraction) if self._cpu else c * p.leak_jitter_fraction
             self._leak_dt = None
+        o = int(self._rng.integers(0, self._leak_pool.shape[0] - n + 1))
+        if self._nb:
+            _ex.nb_leak_sub(self._base.reshape(-1), self._leak_c.reshape(-1), self._leak_cj.reshape(-1),
+                            np.float32(dt), self._leak_pool[o:o + n], p.leak_jitter_fraction > 0)
+            return
         if self._leak_dt != dt:
             self._leak_c_dt, self._leak_cj_dt = self._leak_c * dt, self._leak_cj * dt
             self._leak_dt = dt
-        o = int(self._rng.integers(0, self._leak_pool.shape[0] - n + 1))
         r = self._leak_pool[o:o + n].reshape(h, w)
         delta = self._leak_c_dt - self._leak_cj_dt * r if p.leak_jitter_fraction > 0 else self._leak_c_dt
         if self._cpu:
@@ -402,11 +511,11 @@ def frame_times(n_frames: int, fps: float | None = None, times_s=None, name: str
 
 
 def simulate_frames(frames, fps: float | None = None, times_s=None, params: DVSParams = DVSParams(),
-                    device="cpu", progress: bool = False, name: str = "frames") -> Events:
+                    device="cpu", progress: bool = False, name: str = "frames", kernels: str = "auto") -> Events:
     """Events of a gray uint8 clip: ``frames`` (T, H, W) array or an iterable of (H, W) frames.
 
     Frame ``i`` is at ``times_s[i]`` or ``i / fps`` seconds. Returns all events, sorted by time,
-    on a ``(W, H)`` sensor. ``name`` labels error messages.
+    on a ``(W, H)`` sensor. ``name`` labels error messages; ``kernels`` as in :class:`DVSEmulator`.
     """
     if isinstance(frames, np.ndarray):
         if frames.ndim != 3:
@@ -428,7 +537,7 @@ def simulate_frames(frames, fps: float | None = None, times_s=None, params: DVSP
         else:
             frame_times(0, fps, None, name)  # validates fps
             it_times = (i / float(fps) for i in _count())
-    emu = DVSEmulator(params, device=device)
+    emu = DVSEmulator(params, device=device, kernels=kernels)
     out = []
     it = zip(frames, it_times)
     if progress:

@@ -104,3 +104,257 @@ def refractory_select(ts: np.ndarray, last_t: np.ndarray, counts: np.ndarray, pe
         step = src.copy()
     n_emit = np.bincount(src, minlength=p).astype(np.int32)
     return src, step, n_emit, last_step
+
+
+# ---------------------------------------------------------------- compiled kernels (optional numba)
+# The same computations as the numpy code above and in :mod:`nvlib.simulate.emulator`, fused into
+# single passes over the pixels / events. Every arithmetic step keeps numpy's dtypes (float32 ops
+# on float32 values, python scalars pre-cast as numpy casts them), so the output is identical;
+# ``tests/test_simulate_emulator.py`` checks both back-ends against each other and the reference.
+try:  # pragma: no cover - exercised when numba is installed
+    import numba as _numba
+except ImportError:  # pragma: no cover
+    _numba = None
+
+HAVE_NUMBA = _numba is not None
+
+
+def _njit(fn):
+    return _numba.njit(cache=True, nogil=True)(fn) if HAVE_NUMBA else fn
+
+
+@_njit
+def _floordiv(a, b, is32):
+    """numpy's ``floor_divide(a, b)`` for ``a >= 0``, ``b > 0`` in float32 (``is32``) or float64.
+
+    numpy's result is the exact floor of the real quotient (for quotients << 2**22), so when
+    the float64 quotient is clear of an integer by far more than its rounding error, its floor
+    is the answer; near an integer, numpy's algorithm itself runs.
+    """
+    x = np.float64(a) / np.float64(b)
+    fl = math.floor(x)
+    fr = x - fl
+    if x < 1e6 and fr > 1e-7 and fr < 1.0 - 1e-7:
+        return int(fl)
+    return _floordiv32(a, b) if is32 else _floordiv64(a, b)
+
+
+@_njit
+def _floordiv64(a, b):
+    """numpy's float64 ``floor_divide`` (Python's algorithm) for ``a >= 0``, ``b > 0``."""
+    mod = np.fmod(a, b)
+    div = (a - mod) / b
+    if div == 0.0:
+        return 0
+    fl = math.floor(div)
+    if div - fl > 0.5:
+        fl += 1.0
+    return int(fl)
+
+
+@_njit
+def _floordiv32(a, b):
+    """numpy's float32 ``floor_divide`` for float32 ``a >= 0``, ``b > 0``: each step rounded to
+    float32 (a float64 op rounded once to float32 is the float32 op; fmod and the subtraction
+    are exact)."""
+    a64 = np.float64(a)
+    b64 = np.float64(b)
+    mod = np.float64(np.float32(np.fmod(a64, b64)))
+    div = np.float64(np.float32(a64 - mod))
+    div = np.float64(np.float32(div / b64))
+    if div == 0.0:
+        return 0
+    fl = math.floor(div)
+    if div - fl > 0.5:
+        fl += 1.0
+    return int(fl)
+
+
+@_njit
+def nb_lowpass(fr, lp, one_minus_eps, eps_l):
+    """In place: ``lp = (1 - eps)[fr]*lp + (eps*L)[fr]`` (float64), flat arrays."""
+    for i in range(lp.shape[0]):
+        g = fr[i]
+        v = one_minus_eps[g] * lp[i]
+        lp[i] = v + eps_l[g]
+
+
+@_njit
+def nb_leak_v2e(base, noise_rate, rand, pos32, leak32, jit32, dt32):
+    """In place: ``base -= dt*(leak*rate*(1 - jit*rand))*pos`` with v2e's float32 steps."""
+    one = np.float32(1.0)
+    for i in range(base.shape[0]):
+        a = leak32 * noise_rate[i]
+        c = one - jit32 * rand[i]
+        curr = a * c
+        e = dt32 * curr
+        base[i] = base[i] - e * pos32[i]
+
+
+@_njit
+def nb_leak_sub(base, c, cj, dt32, r, jitter):
+    """In place: ``base -= c*dt - (cj*dt)*r`` (float32 leak step; ``base -= c*dt`` without jitter)."""
+    for i in range(base.shape[0]):
+        c_dt = c[i] * dt32
+        dl = c_dt - (cj[i] * dt32) * r[i] if jitter else c_dt
+        base[i] = base[i] - dl
+
+
+@_njit
+def nb_detect(lp, base, pos_d, neg_d, flat, counts, on, is32):
+    """Firing pixels of ``diff = lp - base``: fills ``flat``, ``counts`` (>= 1), ``on``;
+    returns ``(P, N)``: their number and the largest count. ``pos_d``/``neg_d`` are the
+    thresholds in the dtype of ``diff`` (float32 when ``is32``, else float64); counts are
+    ``floor_divide(|diff|, thr)`` in that dtype."""
+    p = 0
+    n_max = 0
+    for i in range(lp.shape[0]):
+        d = lp[i] - base[i]
+        if d >= pos_d[i]:
+            c = _floordiv(d, pos_d[i], is32)
+            o = True
+        elif d <= -neg_d[i]:
+            c = _floordiv(-d, neg_d[i], is32)
+            o = False
+        else:
+            continue
+        flat[p] = i
+        counts[p] = c
+        on[p] = o
+        if c > n_max:
+            n_max = c
+        p += 1
+    return p, n_max
+
+
+@_njit
+def _put(ev, e, f, w, t, o):
+    y = f // w
+    ev[e]['x'] = f - y * w
+    ev[e]['y'] = y
+    ev[e]['t'] = t
+    ev[e]['p'] = 1 if o else 0
+
+
+@_njit
+def nb_emit_lattice(flat, counts, on, p, n_max, t_table, w, base, pos32, neg32, ev):
+    """Events of ``expand_counts`` order (sub-step, then decreasing count, then pixel), written
+    into ``ev`` (EVENT_DTYPE, ``counts[:p].sum()`` long); then ``base += n_on*pos - n_off*neg``.
+    Returns the number of events at each sub-step (N,)."""
+    hist = np.zeros(n_max + 2, np.int64)
+    for j in range(p):
+        hist[counts[j]] += 1
+    start = np.zeros(n_max + 2, np.int64)  # start[c]: pixels with count > c
+    acc = 0
+    for c in range(n_max, -1, -1):
+        start[c] = acc
+        acc += hist[c]
+    fill = start.copy()
+    order = np.empty(p, np.int64)
+    for j in range(p):
+        c = counts[j]
+        order[fill[c]] = j
+        fill[c] += 1
+    per_step = np.empty(n_max, np.int64)
+    e = 0
+    for k in range(n_max):
+        m = start[k]
+        per_step[k] = m
+        t = t_table[k]
+        for r in range(m):
+            j = order[r]
+            _put(ev, e, flat[j], w, t, on[j])
+            e += 1
+    _update_base(flat, counts, on, p, base, pos32, neg32)
+    return per_step
+
+
+@_njit
+def _update_base(flat, em, on, p, base, pos32, neg32):
+    zero = np.float32(0.0)
+    for j in range(p):
+        f = flat[j]
+        m = np.float32(em[j])
+        b = base[f]
+        b = b + (m if on[j] else zero) * pos32[f]
+        base[f] = b - (zero if on[j] else m) * neg32[f]
+
+
+@_njit
+def nb_emit_refractory(flat, counts, on, p, ts, t_table, mem, period32, w, base, pos32, neg32, ev):
+    """``refractory_select`` order (sub-step, then the event's rank in its pixel's chain, then
+    pixel) with v2e's float32 test ``ts[k] - last > R``; writes the emitted events into ``ev``
+    (capacity ``counts[:p].sum()``), updates ``mem`` and ``base``. Returns ``(E, per-step counts)``."""
+    n = ts.shape[0]
+    n_emit = np.zeros(p, np.int64)
+    lmax = 0
+    for j in range(p):  # pass 1: emitted count per pixel
+        last = mem[flat[j]]
+        m = 0
+        for k in range(counts[j]):
+            if ts[k] - last > period32:
+                last = ts[k]
+                m += 1
+        n_emit[j] = m
+        if m > lmax:
+            lmax = m
+    tab = np.zeros(n * lmax + 1, np.int64)  # pass 2: (step, rank) histogram -> offsets
+    for j in range(p):
+        last = mem[flat[j]]
+        m = 0
+        for k in range(counts[j]):
+            if ts[k] - last > period32:
+                last = ts[k]
+                tab[k * lmax + m] += 1
+                m += 1
+    per_step = np.zeros(n, np.int64)
+    acc = 0
+    for k in range(n):
+        for r in range(lmax):
+            c = tab[k * lmax + r]
+            tab[k * lmax + r] = acc
+            acc += c
+            per_step[k] += c
+    for j in range(p):  # pass 3: write, in pixel order within each (step, rank)
+        f = flat[j]
+        last = mem[f]
+        m = 0
+        o = on[j]
+        for k in range(counts[j]):
+            if ts[k] - last > period32:
+                last = ts[k]
+                slot = k * lmax + m
+                _put(ev, tab[slot], f, w, t_table[k], o)
+                tab[slot] += 1
+                m += 1
+        mem[f] = last
+    _update_base(flat, n_emit, on, p, base, pos32, neg32)
+    return acc, per_step
+
+
+@_njit
+def nb_put_shot(ev, e, on_flat, off_flat, w, t):
+    """Shot-noise events from ``e`` on: the ON pixels, then the OFF pixels, all at ``t``."""
+    for i in range(on_flat.shape[0]):
+        _put(ev, e + i, on_flat[i], w, t, True)
+    e += on_flat.shape[0]
+    for i in range(off_flat.shape[0]):
+        _put(ev, e + i, off_flat[i], w, t, False)
+
+
+@_njit
+def nb_shot_v2e(fr, u, f_lut, pre_pos, pre_neg, on_out, off_out):
+    """v2e's shot-noise test per pixel: ON if ``u > 1 - f*pre_pos``, OFF if ``u < f*pre_neg``
+    (float64, ``f = f_lut[fr]``); fills the ascending pixel lists, returns their lengths."""
+    a = 0
+    b = 0
+    for i in range(u.shape[0]):
+        f = f_lut[fr[i]]
+        uu = np.float64(u[i])
+        if uu > 1.0 - f * pre_pos[i]:
+            on_out[a] = i
+            a += 1
+        if uu < f * pre_neg[i]:
+            off_out[b] = i
+            b += 1
+    return a, b

@@ -50,11 +50,12 @@ def auto_factor(flow: np.ndarray, max_pixels_per_step: float = 1.0, max_factor: 
 
 
 def upsample_frames(timed_frames: Iterable[tuple[np.ndarray, float]], factor: int | str = 2,
-                    max_factor: int = 32) -> Iterator[tuple[np.ndarray, float]]:
+                    max_factor: int = 32, min_factor: int = 1) -> Iterator[tuple[np.ndarray, float]]:
     """From ``(gray frame, t_s)`` pairs, stream them with ``factor - 1`` flow-interpolated frames
     inserted in each interval.
 
-    ``factor="auto"`` picks each interval's factor from its flow (see :func:`auto_factor`).
+    ``factor="auto"`` picks each interval's factor from its flow (see :func:`auto_factor`), at
+    least ``min_factor`` (e.g. enough sub-frames that each lasts no longer than a TBR slice).
     Memory: two frames. The original frames come out unchanged at their own times.
     """
     if factor != "auto" and (not isinstance(factor, int) or factor < 1):
@@ -64,7 +65,7 @@ def upsample_frames(timed_frames: Iterable[tuple[np.ndarray, float]], factor: in
         t = float(t)
         if prev is not None and factor != 1:
             flow = flow_farneback(prev, fr)
-            k = auto_factor(flow, max_factor=max_factor) if factor == "auto" else factor
+            k = max(int(min_factor), auto_factor(flow, max_factor=max_factor)) if factor == "auto" else factor
             fr_list = [i / k for i in range(1, k)]
             for a, mid in zip(fr_list, interpolate_pair(prev, fr, fr_list, flow)):
                 yield mid, t_prev + a * (t - t_prev)
