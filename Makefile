@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/nvlib samples fetch
-	$(BIN)/nvlib reproduce --params $(PARAMS) --all-sweeps
+	$(BIN)/nvlib reproduce --params $(PARAMS) --sweep params/sweeps/tbr_bits_16.yaml
 
 notebooks: $(STAMP)
 	$(BIN)/nvlib reproduce --build-only

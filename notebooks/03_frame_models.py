@@ -26,8 +26,8 @@
 # %% tags=["parameters"]
 cache_dir = None        # converted dataset cache (`nvlib convert ...`); None = afewva_root or synthetic faces
 afewva_root = None      # AFEW-VA folder (paper): converted here once (v2e-exact simulation -> TBR cache)
-n_clips = 30            # synthetic faces: clips, frames per clip, frame side, TBR bits N, seed
-n_frames = 32
+n_clips = 64            # synthetic faces: clips, frames per clip, frame side, TBR bits N, seed
+n_frames = 16
 size = 32
 n_bits = 8
 seed = 0

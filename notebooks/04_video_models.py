@@ -29,8 +29,8 @@
 # %% tags=["parameters"]
 cache_dir = None        # converted dataset cache (`nvlib convert ...`); None = afewva_root or synthetic faces
 afewva_root = None      # AFEW-VA folder (paper): converted here once (v2e-exact simulation -> TBR cache)
-n_clips = 30
-n_frames = 32
+n_clips = 64
+n_frames = 16
 size = 32
 n_bits = 8
 seed = 0
@@ -42,7 +42,8 @@ batch_size = 8          # chunks per batch
 lr = 1e-3               # paper: 1e-4
 lr_step_epochs = 50
 loss = "mse"
-per_model = {"ic3d": {"lr": 1e-4, "epochs": 8}}   # TrainConfig overrides per model (IC3D overfits at 1e-3)
+per_model = {"ic3d": {"lr": 1e-4, "epochs": 8},            # TrainConfig overrides per model (IC3D overfits at 1e-3;
+             "resnet_lstm": {"epochs": 8}, "resnet_transformer": {"epochs": 8, "lr": 3e-4}}  # frozen backbones: cheap epochs)
 backbone = "auto"       # "auto" | None (random init, trained) | "hub" | "imagenet:<file>" | "frame:<checkpoint>"
 ic3d_width = 0.25       # channel multiplier of IC3D (1.0 = I3D's widths)
 transformer_d_model = 128   # paper: not given (features 1024 in the paper, 512 in ResNet18)
