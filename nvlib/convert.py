@@ -396,9 +396,10 @@ def afewva_jobs(root, fps: float = 25.0) -> list[Job]:
 
 def convert_afewva(root, out_root=None, n_bits=8, delta_t_us=5000, size=128, fps=25.0, workers=0, shard=None,
                    progress=True, dvs="default", n_folds=5, split_seed=0, source="afew-va", extra=None,
-                   labels_kind="annotated", _fail_after=None) -> ConversionResult:
-    """Convert an AFEW-VA tree (real or synthetic layout). See the module docstring."""
-    params = _base_params(n_bits, delta_t_us, size, dvs)
+                   labels_kind="annotated", upsample="auto", _fail_after=None) -> ConversionResult:
+    """Convert an AFEW-VA tree (real or synthetic layout). See the module docstring; ``upsample`` as in
+    :func:`_upsampled`."""
+    params = _base_params(n_bits, delta_t_us, size, dvs, upsample=upsample)
     params.update(fps=float(fps), labels_kind=labels_kind, source_root=Path(root).name, **(extra or {}))
     out_root = Path(out_root) if out_root is not None else _default_out()
     return run_conversion(source, params, afewva_jobs(root, fps), out_root, workers, shard, progress, n_folds,
@@ -513,6 +514,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--dvs", choices=("default", "clean", "noisy"), default="default")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--upsample", default="auto",
+                   help="optical-flow temporal upsampling before simulation: 'auto' (default: <= 1 px of "
+                        "motion and <= one TBR slice per sub-frame) or an integer factor (1: none)")
     common(p)
     p = sub.add_parser("nefer", help="NEFER root (event_raw/, annotations/)")
     p.add_argument("root")
@@ -541,7 +545,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.dataset == "afew-va":
             res = convert_afewva(args.root, args.out, args.n_bits, args.delta_t_us, args.size, args.fps,
-                                 args.workers, args.shard, prog, args.dvs, args.folds, args.split_seed)
+                                 args.workers, args.shard, prog, args.dvs, args.folds, args.split_seed,
+                                 upsample=args.upsample)
         elif args.dataset == "nefer":
             res = convert_nefer(args.root, args.out, args.labels, args.n_bits, args.delta_t_us, args.size,
                                 args.workers, args.shard, prog)

@@ -50,3 +50,37 @@ def test_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
         reproduce.reproduce(only=["07"], log=lambda *_: None)
     with pytest.raises(ValueError, match="no notebook named 99"):
         reproduce.reproduce(only=["99"], log=lambda *_: None)
+
+
+def _parameter_names(src):
+    import ast
+
+    nb = jupytext.read(src)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+@pytest.mark.parametrize("params_file", ["default.yaml", "paper.yaml"])
+def test_params_files_name_only_real_notebook_parameters(root, params_file):
+    import yaml
+
+    data = yaml.safe_load((root / "params" / params_file).read_text())
+    stems = {p.stem: p for p in NOTEBOOKS}
+    for section, values in data.items():
+        if section == "common":
+            continue
+        assert section in stems, f"{params_file}: section {section!r} names no notebook"
+        unknown = set(values or {}) - _parameter_names(stems[section])
+        assert not unknown, f"{params_file}: {section} sets unknown parameters {sorted(unknown)}"
+    common = set(data.get("common") or {})
+    assert all(common <= _parameter_names(p) for p in NOTEBOOKS), "common keys must be parameters of every notebook"
+
+
+@pytest.mark.parametrize("sweep", sorted((reproduce.repo_root() / "params" / "sweeps").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_sweeps_name_real_notebooks_and_parameters(sweep):
+    sw = reproduce.Sweep.load(sweep)
+    stems = {p.stem: p for p in NOTEBOOKS}
+    for nb in sw.notebooks:
+        assert nb in stems and set(sw.params) <= _parameter_names(stems[nb])
