@@ -81,32 +81,27 @@ print(f"{sample}: {len(gray)} frames {W}x{H} at {fps:.2f} fps -> {len(events)} e
 # ## RGB frames beside event frames (Fig. 2)
 # Each RGB frame $k$ at $t_k$ gets the TBR frame built from the events of $[t_k - N\Delta t, t_k)$
 # (`nvlib.represent.tbr_aligned`), the frame-to-event label transfer used for AFEW-VA (drawn with a
-# power-law scale, γ = 0.3, so that codes of older slices stay visible). The track below
-# is the event rate, the signal that the valence/arousal labels are aligned against.
-
+# power-law scale, γ = 0.3, so that codes of older slices stay visible). Below: the event rate, and the
+# clip's valence/arousal track. The sample clips carry no annotation: their labels are **derived**
+# (CREMA-D's acted category, or the Pexels clip's segments, placed on a circumplex table by
+# `nvlib.datasets.samples.derived_va`), never annotations.
 
 # %%
-def tbr_frames(ev, ends_us):
-    """TBR frames ending at ``ends_us`` (nvlib.represent), or event-count frames if it is absent."""
-    try:
-        from nvlib.represent import tbr_aligned
-        return tbr_aligned(ev, ev.sensor_size, ends_us, delta_t_us=delta_t_us, n_bits=n_bits), "TBR"
-    except ImportError:
-        out = np.zeros((len(ends_us), H, W), np.float32)
-        for i, e in enumerate(ends_us):
-            s = ev.time_slice(e - n_bits * delta_t_us, e)
-            np.add.at(out[i], (s.y, s.x), 1)
-        return out / max(out.max(), 1), "event count"
-
+from nvlib.datasets.samples import derived_va
+from nvlib.represent import tbr_aligned
 
 ends_us = np.round(times * 1e6).astype(np.int64)
 shown = [k for k in shown_frames if k < len(gray)]
-ev_frames, kind = tbr_frames(events, ends_us[shown])
+ev_frames = tbr_aligned(events, events.sensor_size, ends_us[shown], delta_t_us=delta_t_us, n_bits=n_bits)
 rate_bins = np.arange(0, ends_us[-1] + 10_000, 10_000)
 rate = np.histogram(events.t, rate_bins)[0] / 0.01
+try:
+    va_track, emotions = derived_va(sample, len(gray))
+except (KeyError, ValueError):  # a clip without derivable labels (carphone, feat_single_face)
+    va_track, emotions = None, []
 
-fig = plt.figure(figsize=(2.6 * len(shown), 6.2))
-gs = fig.add_gridspec(3, len(shown), height_ratios=[1, 1, 0.6])
+fig = plt.figure(figsize=(2.6 * len(shown), 7.2))
+gs = fig.add_gridspec(4, len(shown), height_ratios=[1, 1, 0.55, 0.55])
 for j, k in enumerate(shown):
     ax = fig.add_subplot(gs[0, j])
     ax.imshow(rgb[k])
@@ -114,14 +109,22 @@ for j, k in enumerate(shown):
     ax.axis("off")
     ax = fig.add_subplot(gs[1, j])
     ax.imshow(ev_frames[j], cmap="gray", norm=PowerNorm(0.3, vmin=0, vmax=1))
-    ax.set_title(f"{kind}, N={n_bits}, Δt={delta_t_us // 1000} ms")
+    ax.set_title(f"TBR, N={n_bits}, Δt={delta_t_us // 1000} ms")
     ax.axis("off")
 ax = fig.add_subplot(gs[2, :])
 ax.plot(rate_bins[:-1] / 1e6, rate / 1e3, lw=1)
 for k in shown:
     ax.axvline(times[k], color="k", lw=0.6, ls=":")
-ax.set_xlabel("time (s)")
 ax.set_ylabel("events (k/s)")
+ax.tick_params(labelbottom=False)
+ax = fig.add_subplot(gs[3, :], sharex=ax)
+if va_track is not None:
+    ax.plot(times, va_track[:, 0], label="valence (derived)")
+    ax.plot(times, va_track[:, 1], label="arousal (derived)")
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.set_title(f"derived labels: {', '.join(sorted(set(emotions)))}", fontsize=8)
+ax.set_ylim(-1.05, 1.05)
+ax.set_xlabel("time (s)")
 save_figure(fig, "fig_simulation_rgb_events")
 plt.show()
 

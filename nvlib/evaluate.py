@@ -101,3 +101,28 @@ def read_results_json(path: str | os.PathLike) -> dict:
         if k not in doc:
             raise ValueError(f"{path}: results JSON lacks {k!r}")
     return doc
+
+
+def gain_over_mean(results: dict) -> list[dict]:
+    """Per model: mean of valence and arousal RMSE against predict-the-train-mean on the same test frames.
+
+    ``results``: ``{name: run_experiment(...) result}``. Rows hold ``model``, ``rmse``, ``mean_rmse`` and
+    ``gain`` (relative RMSE reduction; > 0 means the model beats the mean).
+    """
+    rows = []
+    for name, r in results.items():
+        ours = (r["metrics"]["valence"]["rmse"] + r["metrics"]["arousal"]["rmse"]) / 2
+        base = (r["baseline"]["valence"]["rmse"] + r["baseline"]["arousal"]["rmse"]) / 2
+        rows.append({"model": name, "rmse": ours, "mean_rmse": base, "gain": (base - ours) / base})
+    return rows
+
+
+def require_gain_over_mean(results: dict, min_gain: float = 0.05) -> list[dict]:
+    """:func:`gain_over_mean`, raising ``AssertionError`` naming every model whose gain is below ``min_gain``
+    (the acceptance check the notebooks run on the synthetic faces, where learning must be visible)."""
+    rows = gain_over_mean(results)
+    bad = [f"{r['model']} (mean RMSE {r['rmse']:.3f} vs predict-the-mean {r['mean_rmse']:.3f})"
+           for r in rows if not r["gain"] >= min_gain]
+    if bad:
+        raise AssertionError(f"models not beating predict-the-mean by {100 * min_gain:.0f} %: {', '.join(bad)}")
+    return rows

@@ -93,3 +93,13 @@ def test_cache_name_carries_parameters():
     p = {"n_bits": 16, "delta_t_us": 5000, "size": 64}
     name = C.cache_name("afew-va", p)
     assert name.startswith("afew-va_tbr16b_dt5000us_s64_") and name != C.cache_name("afew-va", {**p, "x": 1})
+
+
+def test_resolve_va_cache_refuses_a_missing_cache(tmp_path):
+    import pytest
+
+    from nvlib.datasets import resolve_va_cache
+
+    with pytest.raises(FileNotFoundError, match="no such dataset cache"):
+        resolve_va_cache(tmp_path / "nope")
+    assert resolve_va_cache(tmp_path) == tmp_path

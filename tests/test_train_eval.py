@@ -129,3 +129,19 @@ def test_pick_backbone(tmp_path, monkeypatch):
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     (tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth").write_bytes(b"")
     assert pick_backbone("auto", 8, results_dir=tmp_path) == "hub"
+
+
+def test_gain_over_mean_flags_models_that_do_not_learn():
+    import pytest
+
+    from nvlib.evaluate import gain_over_mean, require_gain_over_mean
+
+    def res(v, a):
+        return {"metrics": {"valence": {"rmse": v}, "arousal": {"rmse": a}},
+                "baseline": {"valence": {"rmse": 0.5}, "arousal": {"rmse": 0.5}}}
+
+    rows = gain_over_mean({"good": res(0.3, 0.4), "flat": res(0.5, 0.49)})
+    assert rows[0]["gain"] == pytest.approx(0.3) and rows[1]["gain"] == pytest.approx(0.01)
+    with pytest.raises(AssertionError, match=r"flat \(mean RMSE 0.495"):
+        require_gain_over_mean({"good": res(0.3, 0.4), "flat": res(0.5, 0.49)})
+    assert len(require_gain_over_mean({"good": res(0.3, 0.4)})) == 1

@@ -7,11 +7,11 @@ from .afewva import AFEWVA, AFEWVAClip, AnnotationError
 from .cache import CacheError, ChunkDataset, FrameDataset
 from .labels import transfer_labels
 from .nefer import NEFER
-from .prepare import prepare_sample_clips, prepare_synthetic_va
+from .prepare import prepare_sample_clips, prepare_synthetic_va, resolve_va_cache
 from .samples import CIRCUMPLEX, SampleClips
 from .splits import group_kfold, group_split
 from .synthetic import generate_synthetic_afewva, generate_synthetic_nefer
 
 __all__ = ["AFEWVA", "AFEWVAClip", "AnnotationError", "NEFER", "SampleClips", "CIRCUMPLEX", "FrameDataset",
-           "ChunkDataset", "CacheError", "prepare_synthetic_va", "prepare_sample_clips", "transfer_labels",
+           "ChunkDataset", "CacheError", "prepare_synthetic_va", "prepare_sample_clips", "resolve_va_cache", "transfer_labels",
            "group_kfold", "group_split", "generate_synthetic_afewva", "generate_synthetic_nefer"]

@@ -32,3 +32,21 @@ def prepare_sample_clips(out_dir=None, names=None, n_bits: int = 8, size: int = 
 
     return convert_samples(out_dir, names=names, n_bits=n_bits, size=size, delta_t_us=delta_t_us,
                            max_frames=max_frames, workers=workers, progress=progress)
+
+
+def resolve_va_cache(cache_dir=None, afewva_root=None, *, n_clips: int = 64, n_frames: int = 16, size: int = 32,
+                     n_bits: int = 8, seed: int = 0, progress: bool = False) -> Path:
+    """The valence-arousal cache a training notebook uses: ``cache_dir`` as given, else AFEW-VA at
+    ``afewva_root`` converted once (the paper's data), else the synthetic faces
+    (:func:`prepare_synthetic_va`)."""
+    if cache_dir is not None:
+        path = Path(cache_dir)
+        if not path.is_dir():
+            raise FileNotFoundError(f"{path}: no such dataset cache (make one with `nvlib convert`)")
+        return path
+    if afewva_root is not None:
+        from ..convert import convert_afewva
+
+        return convert_afewva(afewva_root, n_bits=n_bits, size=size, progress=progress).cache_dir
+    return prepare_synthetic_va(n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits, seed=seed,
+                                progress=progress)
