@@ -20,20 +20,71 @@ import numpy as np
 EVENT_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "u1")])
 
 
+_PACK_MIN = 1 << 16  # below this many events numpy's field assignment is as fast as the compiled pass
+
+
+def _pack_kernel():
+    """A compiled single pass writing the 13-byte records (numba), or None without numba."""
+    global _PACK
+    if _PACK is None:
+        try:
+            import numba
+        except ImportError:
+            _PACK = False
+            return None
+
+        @numba.njit(cache=True, nogil=True)
+        def pack(x, y, t, p, out):
+            for i in range(x.shape[0]):
+                b = i * 13
+                xv = np.int64(x[i])
+                yv = np.int64(y[i])
+                tv = t[i]
+                out[b] = xv & 0xFF
+                out[b + 1] = (xv >> 8) & 0xFF
+                out[b + 2] = yv & 0xFF
+                out[b + 3] = (yv >> 8) & 0xFF
+                for k in range(8):
+                    out[b + 4 + k] = (tv >> (8 * k)) & 0xFF
+                out[b + 12] = p[i]
+
+        _PACK = pack
+    return _PACK or None
+
+
+_PACK = None
+
+
+def pack_columns(x, y, t, p, out: np.ndarray | None = None) -> np.ndarray:
+    """Interleave column arrays into a structured (N,) array of :data:`EVENT_DTYPE`.
+
+    Values are cast as numpy field assignment casts them (x, y to int16, t to int64, p to uint8).
+    Large inputs go through one compiled pass over the packed 13-byte records (about twice as fast
+    as four strided field copies); ``out`` (a contiguous EVENT_DTYPE array of length N) is filled in place.
+    """
+    x = np.asarray(x)
+    n = x.shape[0]
+    if out is None:
+        out = np.empty(n, EVENT_DTYPE)
+    elif out.dtype != EVENT_DTYPE or out.shape != (n,):
+        raise ValueError(f"out must be an EVENT_DTYPE array of shape ({n},), got {out.dtype} {out.shape}")
+    kernel = _pack_kernel() if n >= _PACK_MIN and out.flags.c_contiguous else None
+    if kernel is None:
+        out["x"], out["y"], out["t"], out["p"] = x, y, t, p
+        return out
+    kernel(x.astype(np.int16, copy=False), np.asarray(y).astype(np.int16, copy=False),
+           np.asarray(t).astype(np.int64, copy=False), np.asarray(p).astype(np.uint8, copy=False),
+           out.view(np.uint8))
+    return out
+
+
 def make_events(x, y, t, p, sensor_size: Sequence[int], *, check: bool = True) -> "Events":
     """Build :class:`Events` from column arrays (any integer-like dtype).
 
     ``sensor_size`` is ``(W, H)``. With ``check`` the coordinates are validated
     against the sensor and polarities against {0, 1}.
     """
-    x = np.asarray(x)
-    n = x.shape[0]
-    arr = np.empty(n, dtype=EVENT_DTYPE)
-    arr["x"] = x
-    arr["y"] = y
-    arr["t"] = t
-    arr["p"] = p
-    ev = Events(arr, (int(sensor_size[0]), int(sensor_size[1])))
+    ev = Events(pack_columns(x, y, t, p), (int(sensor_size[0]), int(sensor_size[1])))
     if check:
         ev.validate()
     return ev

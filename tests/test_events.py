@@ -47,3 +47,20 @@ def test_concatenate_checks_sensor_size():
 def test_wrong_dtype_is_refused():
     with pytest.raises(TypeError):
         Events(np.zeros(3), (4, 4))
+
+
+@pytest.mark.parametrize("n", [5, 70_000])  # below and above the compiled-pass threshold
+def test_pack_columns_equals_field_assignment(n):
+    from nvlib.events import pack_columns
+
+    rng = np.random.default_rng(n)
+    x = rng.integers(-40_000, 40_000, n)  # int64, out of int16 range: wraps like numpy's cast
+    y = rng.integers(0, 720, n).astype(np.uint16)
+    t = rng.integers(-2**62, 2**62, n)
+    p = rng.integers(0, 2, n).astype(bool)
+    ref = np.empty(n, EVENT_DTYPE)
+    ref["x"], ref["y"], ref["t"], ref["p"] = x, y, t, p
+    assert pack_columns(x, y, t, p).tobytes() == ref.tobytes()
+    out = np.zeros(n + 3, EVENT_DTYPE)
+    pack_columns(x, y, t, p, out=out[2:n + 2])
+    assert out[2:n + 2].tobytes() == ref.tobytes() and not out[0]["t"] and not out[-1]["t"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..events import EVENT_DTYPE, Events
+from ..events import EVENT_DTYPE, Events, pack_columns
 from .errors import FormatError
 
 MAGIC = b"NVLIBEVC"
@@ -156,8 +156,4 @@ def read_cache_columns(path, mmap: bool = True) -> tuple[dict, tuple]:
 def read_cache(path, mmap: bool = True) -> Events:
     """Read a cache written by :func:`write_cache` (exact round trip)."""
     cols, size = read_cache_columns(path, mmap=mmap)
-    arr = np.empty(cols["x"].shape[0], EVENT_DTYPE)
-    for c in COLUMNS:
-        arr[c] = cols[c]
-    ev = Events(arr, size)
-    return ev
+    return Events(pack_columns(*(cols[c] for c in COLUMNS)), size)

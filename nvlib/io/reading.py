@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..events import EVENT_DTYPE, Events, empty_events
+from ..events import EVENT_DTYPE, Events, empty_events, pack_columns
 from . import aedat4 as _aedat4
 from . import cache as _cache
 from . import dat as _dat
@@ -285,10 +285,7 @@ def _to_events(chunks, size) -> Events:
     i = 0
     for x, y, t, p in chunks:
         k = x.shape[0]
-        arr["x"][i:i + k] = x
-        arr["y"][i:i + k] = y
-        arr["t"][i:i + k] = t
-        arr["p"][i:i + k] = p
+        pack_columns(x, y, t, p, out=arr[i:i + k])
         i += k
     return Events(arr, size)
 
@@ -416,12 +413,7 @@ def _read_evt3(path, sensor_size, backend: str) -> Events:
     if n and (int(ev.x.max()) >= size[0] or int(ev.y.max()) >= size[1]):
         _evt3.decode_evt3_words(words, _evt3.Evt3State(), size, path, start)  # raises with the offset
         raise FormatError(path, start, f"events outside the sensor geometry {size}")
-    arr = np.empty(n, EVENT_DTYPE)
-    arr["x"] = ev.x
-    arr["y"] = ev.y
-    arr["t"] = ev.t
-    arr["p"] = ev.p
-    return Events(arr, size)
+    return Events(pack_columns(ev.x, ev.y, ev.t, ev.p), size)
 
 
 def read_events(path, *, sensor_size=None, format: str | None = None, **options) -> Events:
