@@ -44,6 +44,7 @@ resnet_weights = None   # None = random init; "hub" or "imagenet:<path>/resnet18
 device = "cpu"
 max_batches = None
 progress = False
+require_gain = 0.05     # synthetic faces: fail unless every model beats predict-the-mean RMSE by this share (None: off)
 
 # %%
 from nvlib.paths import repo_root
@@ -137,8 +138,8 @@ from nvlib.evaluate import gain_over_mean, require_gain_over_mean
 for g in gain_over_mean(results):
     print(f"{DISPLAY_NAMES[g['model']]:10s} mean RMSE {g['rmse']:.3f} vs predict-the-mean {g['mean_rmse']:.3f} "
           f"({100 * g['gain']:+.1f} %)")
-if cache_dir is None and afewva_root is None:  # the synthetic faces: learning must be visible
-    require_gain_over_mean(results, min_gain=0.05)
+if require_gain is not None and cache_dir is None and afewva_root is None:  # synthetic faces: learning visible
+    require_gain_over_mean(results, min_gain=require_gain)
 print("saved:", sorted(p.name for p in RESULTS.glob(f"{NB}_*.json")))
 assert all(read_results_json(RESULTS / f"{NB}_{n}_nbits{int(meta['n_bits'])}.json")["model"] == n for n in models)
 

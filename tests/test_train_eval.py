@@ -145,3 +145,21 @@ def test_gain_over_mean_flags_models_that_do_not_learn():
     with pytest.raises(AssertionError, match=r"flat \(mean RMSE 0.495"):
         require_gain_over_mean({"good": res(0.3, 0.4), "flat": res(0.5, 0.49)})
     assert len(require_gain_over_mean({"good": res(0.3, 0.4)})) == 1
+
+
+def test_run_id_does_not_depend_on_the_checkout_location(monkeypatch, tmp_path):
+    from nvlib.paths import repo_root
+    from nvlib.train import TrainConfig
+    from nvlib.train.cli import run_id
+
+    ck = repo_root() / "runs" / "x" / "best.pt"
+    a = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{ck}"}, TrainConfig(), None, 6)
+    other = tmp_path / "elsewhere"
+    (other / "nvlib").mkdir(parents=True)
+    (other / "pyproject.toml").write_text("")
+    monkeypatch.setenv("NVLIB_ROOT", str(other))
+    b = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{other / 'runs' / 'x' / 'best.pt'}"}, TrainConfig(),
+               None, 6)
+    c = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{other / 'runs' / 'y' / 'best.pt'}"}, TrainConfig(),
+               None, 6)
+    assert a == b != c

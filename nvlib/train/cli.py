@@ -32,14 +32,35 @@ def make_datasets(name: str, cache_dir, fold: int | None = None, chunk: int = 6,
                  for s in ("train", "val", "test"))
 
 
+def _portable(value):
+    """``value`` with paths inside the repository (also after a ``frame:``/``imagenet:`` prefix) made
+    relative to its root, so that run ids do not depend on where the checkout lives."""
+    from nvlib.paths import repo_root
+
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_portable(v) for v in value]
+    if isinstance(value, (str, Path)):
+        text = str(value)
+        prefix, _, rest = text.partition(":") if ":" in text and not Path(text).is_absolute() else ("", "", text)
+        path = Path(rest)
+        if path.is_absolute() and path.is_relative_to(repo_root()):
+            rel = path.relative_to(repo_root()).as_posix()
+            return f"{prefix}:{rel}" if prefix else rel
+    return value
+
+
 def run_id(name: str, cache_dir, model_cfg: dict, cfg: TrainConfig, fold, chunk) -> str:
-    """``<name>_<hash>``: a run folder name that changes with every setting that changes the result."""
+    """``<name>_<hash>``: a run folder name that changes with every setting that changes the result
+    (and not with the checkout's location)."""
     import hashlib
 
     from .loop import RESUME_NEUTRAL
 
     d = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_NEUTRAL}
-    key = json.dumps({"name": name, "cache": Path(cache_dir).name, "model": model_cfg, "train": d, "fold": fold,
+    key = json.dumps({"name": name, "cache": Path(cache_dir).name, "model": _portable(model_cfg), "train": d,
+                      "fold": fold,
                       "chunk": chunk}, sort_keys=True, default=str)
     return f"{name}_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
