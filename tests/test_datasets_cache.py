@@ -85,8 +85,8 @@ def test_incomplete_cache_and_bad_clips(tmp_path):
         C.write_clip(d, "b", np.zeros((2, 4, 4), np.uint8), np.full((2, 2), np.nan), {})
     assert not (d / "clips" / "b").exists() and not list((d / "clips").glob(".b*"))
     assert json.loads((d / "clips" / "a" / "info.json").read_text())["n_frames"] == 2
-    C.write_skipped(d, "z", "/x/z.json", "broken")
-    assert C.read_skipped(d) == [{"clip": "z", "file": "/x/z.json", "reason": "broken"}]
+    C.write_skipped(d, "z", "clips/z.json", "broken")
+    assert C.read_skipped(d) == [{"clip": "z", "file": "clips/z.json", "reason": "broken"}]
 
 
 def test_cache_name_carries_parameters():
