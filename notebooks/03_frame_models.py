@@ -54,7 +54,7 @@ ROOT = repo_root()
 import torch
 
 from nvlib.datasets import FrameDataset, resolve_va_cache
-from nvlib.evaluate import read_results_json
+from nvlib.evaluate import read_results_json, va_table
 from nvlib.models import DISPLAY_NAMES
 from nvlib.paths import figures_dir, runs_dir
 from nvlib.plots import save_figure
@@ -108,22 +108,7 @@ for name in models:
 
 # %%
 PAPER_T1 = {"resnet18": (0.200, 0.307, 0.803, 0.246, 0.110, 0.466), "vit": (0.173, 0.340, 0.802, 0.211, 0.005, 0.463)}
-rows = []
-for name, r in results.items():
-    m = r["metrics"]
-    rows.append({"model": DISPLAY_NAMES[name], "source": "this run", "backbone": r["backbone"],
-                 "params_M": r["params"]["total"] / 1e6, "n_bits": r["n_bits"],
-                 **{f"{d}_{k}": m[d][k] for d in ("arousal", "valence") for k in ("rmse", "pcc", "ccc", "sagr")}})
-b = next(iter(results.values()))["baseline"]
-rows.append({"model": "predict-the-mean", "source": "this run", "backbone": "none", "params_M": 0.0,
-             "n_bits": int(meta["n_bits"]),
-             **{f"{d}_{k}": b[d][k] for d in ("arousal", "valence") for k in ("rmse", "pcc", "ccc", "sagr")}})
-for name in models:
-    a = PAPER_T1[name]
-    rows.append({"model": DISPLAY_NAMES[name], "source": "paper Table 1 (AFEW-VA events)", "backbone": "not stated",
-                 "params_M": None, "n_bits": 8, "arousal_rmse": a[0], "arousal_pcc": a[1], "arousal_ccc": None,
-                 "arousal_sagr": a[2], "valence_rmse": a[3], "valence_pcc": a[4], "valence_ccc": None,
-                 "valence_sagr": a[5]})
+rows = va_table(results, meta["n_bits"], PAPER_T1, "paper Table 1 (AFEW-VA events)", "not stated")
 write_table(rows, "table1_frame_models")
 import pandas as pd
 

@@ -63,7 +63,7 @@ import pandas as pd
 import torch
 
 from nvlib.datasets import ChunkDataset, resolve_va_cache
-from nvlib.evaluate import read_results_json
+from nvlib.evaluate import read_results_json, va_table
 from nvlib.models import DISPLAY_NAMES
 from nvlib.paths import figures_dir, runs_dir
 from nvlib.plots import save_figure
@@ -118,22 +118,8 @@ PAPER_T2 = {"resnet_fusion": (0.124, 0.580, 0.805, 0.191, 0.297, 0.451),
             "ic3d": (0.130, 0.520, 0.812, 0.201, 0.141, 0.455),
             "resnet_lstm": (0.153, 0.525, 0.799, 0.222, 0.209, 0.413),
             "resnet_transformer": (0.133, 0.490, 0.815, 0.226, 0.132, 0.449)}
-MET = [f"{d}_{k}" for d in ("arousal", "valence") for k in ("rmse", "pcc", "ccc", "sagr")]
-rows = []
-for name, r in results.items():
-    m = r["metrics"]
-    rows.append({"model": DISPLAY_NAMES[name], "source": "this run", "backbone": r["backbone"],
-                 "params_M": r["params"]["total"] / 1e6, "n_bits": r["n_bits"],
-                 **{c: m[c.split("_")[0]][c.split("_")[1]] for c in MET}})
-b = next(iter(results.values()))["baseline"]
-rows.append({"model": "predict-the-mean", "source": "this run", "backbone": "none", "params_M": 0.0,
-             "n_bits": int(meta["n_bits"]), **{c: b[c.split("_")[0]][c.split("_")[1]] for c in MET}})
-for name in models:
-    a = PAPER_T2[name]
-    rows.append({"model": DISPLAY_NAMES[name], "source": "paper Table 2 (AFEW-VA events)",
-                 "backbone": "ImageNet ResNet18" if name != "ic3d" else "none (3D CNN)", "params_M": None, "n_bits": 8,
-                 "arousal_rmse": a[0], "arousal_pcc": a[1], "arousal_ccc": None, "arousal_sagr": a[2],
-                 "valence_rmse": a[3], "valence_pcc": a[4], "valence_ccc": None, "valence_sagr": a[5]})
+rows = va_table(results, meta["n_bits"], PAPER_T2, "paper Table 2 (AFEW-VA events)",
+               lambda name: "none (3D CNN)" if name == "ic3d" else "ImageNet ResNet18")
 write_table(rows, "table2_video_models")
 pd.DataFrame(rows)
 
@@ -177,8 +163,9 @@ vbest = min(results, key=lambda n: _mean_rmse(results[n]["metrics"]))
 t3.append({"model": f"nvlib video ({DISPLAY_NAMES[vbest]})", "modality": "Event (simulated)", "data": data_name,
            "backbone": results[vbest]["backbone"], "arousal_rmse": results[vbest]["metrics"]["arousal"]["rmse"],
            "valence_rmse": results[vbest]["metrics"]["valence"]["rmse"], "source": "this run"})
+base = results[vbest]["baseline"]
 t3.append({"model": "predict-the-mean", "modality": "-", "data": data_name, "backbone": "none",
-           "arousal_rmse": b["arousal"]["rmse"], "valence_rmse": b["valence"]["rmse"], "source": "this run"})
+           "arousal_rmse": base["arousal"]["rmse"], "valence_rmse": base["valence"]["rmse"], "source": "this run"})
 write_table(t3, "table3_sota")
 pd.DataFrame(t3)
 

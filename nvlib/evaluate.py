@@ -56,10 +56,31 @@ def dataset_labels(dataset: Dataset) -> np.ndarray:
                            for i in range(len(dataset))])
 
 
-def table_row(model: str, result: dict, *, backbone: str, extra: dict | None = None,
-              metrics=("rmse", "pcc", "ccc", "sagr")) -> dict:
-    """One row of a paper-style table: model, backbone, then arousal and valence metrics (paper order)."""
-    return {"model": model, **(extra or {}), "backbone": backbone, **M.metrics_row(result, metrics)}
+def va_table(results: dict, n_bits: int, paper: dict, paper_source: str, paper_backbone) -> list[dict]:
+    """Rows of a paper-style valence-arousal table (Tables 1 and 2 of Berlincioni et al.).
+
+    One row per trained model (``results``: ``{name: run_experiment(...) result}``), then
+    predict-the-train-mean, then the published numbers ``paper[name] = (arousal RMSE, PCC, SAGR,
+    valence RMSE, PCC, SAGR)`` labelled ``paper_source``. ``paper_backbone``: the backbone the paper
+    states, a string or a function of the model name. Columns: model, source, backbone, params_M,
+    n_bits, then arousal and valence RMSE, PCC, CCC, SAGR (the paper does not report CCC).
+    """
+    from nvlib.models import DISPLAY_NAMES
+
+    rows = [{"model": DISPLAY_NAMES[name], "source": "this run", "backbone": r["backbone"],
+             "params_M": r["params"]["total"] / 1e6, "n_bits": r["n_bits"], **M.metrics_row(r["metrics"])}
+            for name, r in results.items()]
+    base = next(iter(results.values()))["baseline"]
+    rows.append({"model": "predict-the-mean", "source": "this run", "backbone": "none", "params_M": 0.0,
+                 "n_bits": int(n_bits), **M.metrics_row(base)})
+    for name in results:
+        a = paper[name]
+        rows.append({"model": DISPLAY_NAMES[name], "source": paper_source,
+                     "backbone": paper_backbone(name) if callable(paper_backbone) else paper_backbone,
+                     "params_M": None, "n_bits": 8,
+                     "arousal_rmse": a[0], "arousal_pcc": a[1], "arousal_ccc": None, "arousal_sagr": a[2],
+                     "valence_rmse": a[3], "valence_pcc": a[4], "valence_ccc": None, "valence_sagr": a[5]})
+    return rows
 
 
 def write_results_json(path: str | os.PathLike, *, model: str, metrics: dict, config: dict, backbone: str,

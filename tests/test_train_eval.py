@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 matplotlib.use("Agg")
 
 from nvlib import metrics as M
-from nvlib.evaluate import (dataset_labels, evaluate_model, mean_baseline, read_results_json, table_row,
+from nvlib.evaluate import (dataset_labels, evaluate_model, mean_baseline, read_results_json, va_table,
                             write_results_json)
 from nvlib.paths import repo_root
 from nvlib.train.cli import _train_cfg, add_arguments, pick_backbone, run_id
@@ -59,8 +59,12 @@ def test_mean_baseline_and_row():
     te = np.array([[0.3, 0.2], [0.0, 0.0]])
     b = mean_baseline(tr, te)
     assert b["valence"]["rmse"] == pytest.approx(np.sqrt((0 + 0.09) / 2))
-    row = table_row("X", b, backbone="none")
-    assert list(row)[:3] == ["model", "backbone", "arousal_rmse"]
+    run = {"metrics": b, "baseline": b, "backbone": "random init", "params": {"total": 2_000_000}, "n_bits": 8}
+    rows = va_table({"vit": run}, 8, {"vit": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)}, "paper Table 1", "not stated")
+    assert [r["source"] for r in rows] == ["this run", "this run", "paper Table 1"]
+    assert list(rows[0])[:6] == ["model", "source", "backbone", "params_M", "n_bits", "arousal_rmse"]
+    assert rows[0]["params_M"] == 2.0 and rows[1]["model"] == "predict-the-mean"
+    assert rows[2]["valence_rmse"] == 0.4 and rows[2]["arousal_sagr"] == 0.3 and rows[2]["valence_ccc"] is None
 
 
 def test_results_json_relative_paths(tmp_path):

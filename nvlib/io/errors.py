@@ -19,3 +19,4 @@ class FormatError(ValueError):
         where = self.path if self.path is not None else "<bytes>"
         at = f" at byte offset {self.offset}" if self.offset is not None else ""
         super().__init__(f"{where}{at}: {reason}")
+

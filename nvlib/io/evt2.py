@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import FormatError
+from .words import WordStreamDecoder
 
 TH_BITS = 28
 LOOP_US = 1 << (TH_BITS + 6)
@@ -72,31 +73,14 @@ def decode_evt2_words(words: np.ndarray, state: Evt2State, sensor_size, path=Non
     return (x, y, t, p), new_state
 
 
-class Evt2Decoder:
-    """Streaming EVT 2.0 decoder: feed byte chunks of any length."""
+class Evt2Decoder(WordStreamDecoder):
+    """Streaming EVT 2.0 decoder: feed byte chunks of any length, get ``(x, y, t, p)`` column tuples."""
 
-    def __init__(self, sensor_size, path=None, offset: int = 0):
-        self.sensor_size = (int(sensor_size[0]), int(sensor_size[1]))
-        self.path = path
-        self.offset = offset
-        self.state = Evt2State()
-        self._carry = b""
-
-    def feed(self, data: bytes):
-        if self._carry:
-            data = self._carry + data
-        n = len(data) & ~3
-        self._carry = data[n:]
-        start = self.offset
-        words = np.frombuffer(data, dtype="<u4", count=n // 4)
-        cols, self.state = decode_evt2_words(words, self.state, self.sensor_size, self.path, start)
-        self.offset = start + n
-        return cols
-
-    def finish(self):
-        if self._carry:
-            raise FormatError(self.path, self.offset, f"expected a complete 32-bit EVT 2.0 word, found "
-                              f"{len(self._carry)} dangling byte(s) at the end of the file")
+    WORD_BYTES = 4
+    DTYPE = "<u4"
+    FORMAT_NAME = "EVT 2.0"
+    STATE = Evt2State
+    decode = staticmethod(decode_evt2_words)
 
 
 def _th_path(prev_abs: int, cur_abs: int, bits: int) -> list:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import FormatError
+from .words import WordStreamDecoder
 
 LOOP_US = 1 << 24
 _RESERVED = np.zeros(16, dtype=bool)
@@ -189,33 +190,14 @@ def decode_evt3_words(words: np.ndarray, state: Evt3State, sensor_size, path=Non
     return (x.astype(np.int16), y.astype(np.int16), t, p.astype(np.uint8)), new_state
 
 
-class Evt3Decoder:
-    """Streaming EVT 3.0 decoder: feed byte chunks of any length, get column tuples."""
+class Evt3Decoder(WordStreamDecoder):
+    """Streaming EVT 3.0 decoder: feed byte chunks of any length, get ``(x, y, t, p)`` column tuples."""
 
-    def __init__(self, sensor_size, path=None, offset: int = 0):
-        self.sensor_size = (int(sensor_size[0]), int(sensor_size[1]))
-        self.path = path
-        self.offset = offset  # byte offset of the next byte fed
-        self.state = Evt3State()
-        self._carry = b""
-
-    def feed(self, data: bytes):
-        """Decode ``data`` (continuing the previous chunk); returns ``(x, y, t, p)``."""
-        if self._carry:
-            data = self._carry + data
-        n_even = len(data) & ~1
-        self._carry = data[n_even:]
-        start = self.offset  # the carried byte (if any) started here
-        words = np.frombuffer(data, dtype="<u2", count=n_even // 2)
-        cols, self.state = decode_evt3_words(words, self.state, self.sensor_size, self.path, start)
-        self.offset = start + n_even
-        return cols
-
-    def finish(self):
-        """Check the stream ended on a word boundary."""
-        if self._carry:
-            raise FormatError(self.path, self.offset, "expected a complete 16-bit EVT 3.0 word, found a dangling "
-                              "byte at the end of the file")
+    WORD_BYTES = 2
+    DTYPE = "<u2"
+    FORMAT_NAME = "EVT 3.0"
+    STATE = Evt3State
+    decode = staticmethod(decode_evt3_words)
 
 
 def encode_evt3_words(x, y, t, p, state: dict | None = None) -> tuple[np.ndarray, dict]:
