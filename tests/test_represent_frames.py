@@ -107,3 +107,42 @@ def test_count_image_matches_add_at():
     np.testing.assert_array_equal(count_image(ev, (W, H), polarity=True), ref)
     np.testing.assert_array_equal(count_image(ev, (W, H)), ref.sum(0))
     assert count_image(Events(np.empty(0, EVENT_DTYPE), (W, H))).shape == (H, W)
+
+
+@pytest.mark.parametrize("case", ["plain", "start_and_n", "unsorted", "int8_polarity", "no_polarity"])
+def test_histogram_compiled_pass_equals_sort_path(case, monkeypatch):
+    """The compiled one-pass scatter and the sort-based counting give the same array."""
+    from nvlib.represent import _compiled
+
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = random_events(3, n=4000)
+    arr = ev.array
+    kw = {}
+    if case == "start_and_n":
+        kw = dict(start_us=20_000, n_frames=7)
+    elif case == "unsorted":
+        arr = arr[np.random.default_rng(1).permutation(len(arr))]
+    elif case == "int8_polarity":
+        arr = tonic_copy(ev, "i1")
+    elif case == "no_polarity":
+        arr = np.empty(len(ev), dtype=[("x", "<i2"), ("y", "<i2"), ("t", "<i8")])
+        for k in "xyt":
+            arr[k] = ev.array[k]
+    fast = histogram(arr, (W, H), 3000, dtype=np.int16, **kw)
+    monkeypatch.setattr(_compiled, "fields", lambda *a: None)  # the numpy path
+    slow = histogram(arr, (W, H), 3000, dtype=np.int16, **kw)
+    np.testing.assert_array_equal(fast, slow)
+    assert fast.dtype == np.int16 and fast.sum() > 0
+
+
+def test_histogram_compiled_pass_reports_bad_events():
+    ev = random_events(4, n=100)
+    arr = ev.array.copy()
+    arr["x"][57] = W
+    with pytest.raises(ValueError, match="event 57 has x=9"):
+        histogram(arr, (W, H), 1000)
+    arr = tonic_copy(ev, "i1")
+    arr["p"][3] = -1
+    with pytest.raises(ValueError, match="polarity -1"):
+        histogram(arr, (W, H), 1000)

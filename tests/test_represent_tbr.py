@@ -269,3 +269,28 @@ def test_property_tbr_equals_reference(n_bits, dt, n, seed, stride_frac, start):
     got = tbr(ev, (W, H), dt, n_bits, normalize=False, start_us=start, n_frames=5, stride_us=stride)
     starts = start + (stride or n_bits * dt) * np.arange(5)
     np.testing.assert_array_equal(got, reference_codes(ev, starts, dt, n_bits))
+
+
+@pytest.mark.parametrize("kw", [dict(n_bits=8), dict(n_bits=16), dict(n_bits=1), dict(n_bits=5, normalize=False),
+                                dict(n_bits=8, msb_newest=False, polarity=True),
+                                dict(n_bits=12, start_us=3_000, n_frames=4, normalize=False),
+                                dict(n_bits=8, polarity=True, normalize=False)])
+@pytest.mark.parametrize("order", ["sorted", "unsorted"])
+def test_compiled_pass_equals_numpy_path(kw, order, monkeypatch):
+    """The one-pass compiled TBR and the run-based numpy TBR give identical arrays."""
+    from nvlib.represent import _compiled
+
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(21)
+    n = 6000
+    arr = make_events(rng.integers(0, 13, n), rng.integers(0, 7, n), np.sort(rng.integers(0, 90_000, n)),
+                      rng.integers(0, 2, n), (13, 7)).array
+    if order == "unsorted":
+        arr = arr[rng.permutation(n)]
+    fast = tbr(arr, (13, 7), delta_t_us=700, **kw)
+    monkeypatch.setattr(_compiled, "fields", lambda *a: None)
+    slow = tbr(arr, (13, 7), delta_t_us=700, **kw)
+    assert fast.dtype == slow.dtype and fast.shape == slow.shape
+    np.testing.assert_array_equal(fast, slow)
+    assert fast.any()

@@ -248,6 +248,23 @@ def test_streaming_equals_batch_and_seeds():
     assert np.array_equal(gen.array, whole.array)
 
 
+@pytest.mark.parametrize("p", [DVSParams(**kw) for kw in CASES[1:5]] + [
+    DVSParams.preset("noisy", seed=2, noise_rng="v2e"), DVSParams(seed=5), DVSParams(seed=5, noise_rng="fast"),
+    DVSParams(seed=6, shot_noise_rate_hz=900.0, noise_rng="fast", refractory_period_s=0.004),
+    DVSParams(**{**QUIET, "sigma_thres": 0.03, "seed": 2}, timestamp_mode="esim")])
+def test_torch_state_path_equals_numpy_on_cpu(p):
+    """The device code path (per-pixel state as torch tensors, what CUDA runs) gives the CPU's events."""
+    frames = random_clip(6, t=10, h=23, w=31)
+    out = []
+    for dense in ("numpy", "torch"):
+        emu = DVSEmulator(p, dense=dense)
+        out.append(np.concatenate([emu.step(f, i / 30).array for i, f in enumerate(frames)]))
+    assert len(out[0]) > 50
+    assert out[0].tobytes() == out[1].tobytes()
+    with pytest.raises(ValueError, match="dense"):
+        DVSEmulator(p, dense="jax")
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_equals_cpu():
     frames = random_clip(6, t=10, h=40, w=50)

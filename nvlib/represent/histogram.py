@@ -1,13 +1,16 @@
 """Event histograms (counts per polarity and time window) and the event-count image.
 
 Counts follow tonic's ``ToFrame`` layout: channel 0 = OFF (p = 0), channel 1 = ON (p = 1), frame i covers
-``[t0 + i*Δt, t0 + (i+1)*Δt)``. Counting is sort-based (numpy's SIMD sort of one flat key per event, then
-run lengths), not ``np.add.at``; the result is identical.
+``[t0 + i*Δt, t0 + (i+1)*Δt)``. With numba, one compiled pass reads the event fields in place, checks them
+(coordinates, polarity, time order) and adds each event to its bin; without it (or for unsorted input),
+counting is sort-based (numpy's SIMD sort of one flat key per event, then run lengths). Both equal
+``np.add.at``.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from nvlib.represent import _compiled
 from nvlib.represent._input import check_delta_t, columns
 from nvlib.represent.tbr import window_starts
 
@@ -40,6 +43,9 @@ def histogram(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us
     empty input; here empty input gives ``(n, 2, H, W)`` zeros). A count that ``dtype`` cannot hold raises.
     """
     dt = check_delta_t(delta_t_us)
+    fast = _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype)
+    if fast is not None:
+        return fast
     cols = columns(events, sensor_size)
     t_first = int(cols.t[0]) if len(cols) else None
     t_last = int(cols.t[-1]) if len(cols) else None
@@ -61,6 +67,26 @@ def histogram(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us
             keys += chan[a:b]
             _count_into(out.reshape(-1), keys)
     return out.reshape(n, 2, cols.height, cols.width)
+
+
+def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype):
+    """:func:`histogram` in one compiled pass over the fields, or None where the sort-based path must run
+    (no numba, non-integer output, unsorted times: that path sorts) or should name a bad event."""
+    dtype = np.dtype(dtype)
+    f = _compiled.fields(events, sensor_size)
+    if f is None or not np.issubdtype(dtype, np.integer):
+        return None
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
+    starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
+    n = starts.shape[0]
+    if _compiled.check_pass(x, y, t, p, w, h):
+        return None
+    out = np.zeros(n * 2 * h * w, dtype)
+    i = _compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out, int(np.iinfo(dtype).max))
+    if i >= 0:
+        raise ValueError(f"a pixel holds more than dtype {dtype} can count (at event {i})")
+    return out.reshape(n, 2, h, w)
 
 
 def count_image(events, sensor_size=None, polarity=False, dtype=np.int32) -> np.ndarray:

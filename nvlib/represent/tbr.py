@@ -13,7 +13,9 @@ Conventions (the authors' group, the defaults here):
 tonic's ``ToBinaRep`` (Barchid et al. 2022, *Bina-Rep*) makes the opposite choices: the oldest slice is the
 most significant bit and polarities are kept apart; ``msb_newest=False, polarity=True`` reproduces it.
 
-Implementation: events are time-sorted, so every (window, slice) pair is one contiguous run of events
+Implementation: with numba, back-to-back windows are one compiled pass over the event fields (each event
+ORs its slice's bit into the current window's code buffer; a finished window is written out and the buffer
+cleared). Otherwise, and for sliding windows: events are time-sorted, so every (window, slice) pair is one contiguous run of events
 found with ``searchsorted``; each run ORs its bit into the window's code buffer with one fancy-indexed
 ``|=`` (exact with repeated pixels because all events of a run carry the same bit), and a finished window
 is normalised into the output while still in cache. Only one window's code words are held: N·H·W bits in
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nvlib.represent import _compiled
 from nvlib.represent._input import Columns, check_bits, check_count, check_delta_t, columns
 
 #: switch to the vectorised per-bit pass when runs hold fewer events than this on average
@@ -173,11 +176,38 @@ def tbr(events, sensor_size=None, delta_t_us=5000, n_bits=8, normalize=True, sta
     """
     dt = check_delta_t(delta_t_us)
     n = check_bits(n_bits)
+    if stride_us is None:
+        fast = _tbr_compiled(events, sensor_size, dt, n, normalize, start_us, n_frames, msb_newest, polarity)
+        if fast is not None:
+            return fast
     cols = columns(events, sensor_size, polarity=polarity)
     t_first = int(cols.t[0]) if len(cols) else None
     t_last = int(cols.t[-1]) if len(cols) else None
     starts = window_starts(t_first, t_last, n * dt, start_us, n_frames, stride_us)
     return _shape_output(_tbr_frames(cols, starts, dt, n, msb_newest, polarity, normalize), cols, polarity)
+
+
+def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames, msb_newest, polarity):
+    """:func:`tbr` (back-to-back windows) in one compiled pass over the event fields, or None where the
+    checked numpy path must run (no numba, unsorted times: it sorts; a bad event: it names it)."""
+    f = _compiled.fields(events, sensor_size)
+    if f is None:
+        return None
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
+    if polarity and p is None:
+        p = np.zeros(n_ev, np.uint8)
+    starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, n_bits * dt, start_us,
+                           n_frames)
+    n = starts.shape[0]
+    chans = 2 if polarity else 1
+    out = np.zeros((n, chans * h * w), np.float32 if normalize else code_dtype(n_bits))
+    buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
+    flags = _compiled.tbr_pass(x, y, t, p if polarity else None, w, h, int(starts[0]) if n else 0, dt, n_bits,
+                               msb_newest, n, buf, out, normalize, np.float32((1 << n_bits) - 1))
+    if flags:
+        return None
+    return out.reshape((n, 2, h, w) if polarity else (n, h, w))
 
 
 def tbr_windows(events, sensor_size, starts_us, delta_t_us=5000, n_bits=8, normalize=True, msb_newest=True,

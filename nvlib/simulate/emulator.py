@@ -27,7 +27,9 @@ Unlike v2e, which scans the whole frame at every one of the N sub-steps, only fi
 are expanded into events (:mod:`nvlib.simulate.expand`), so a frame costs O(H*W + events).
 v2e also draws ``torch.randperm`` at every sub-step to shuffle events; with noise on, those
 draws are replayed (``replay_v2e_shuffle``) so that the random stream, and the noise events,
-stay those of v2e on the CPU. Events come out sorted by time.
+stay those of v2e on the CPU. With numba, the replayed draws and the shot-noise uniforms continue
+torch's generator in compiled code (:mod:`nvlib.simulate.rng`, checked against torch once per
+process); the leak normals stay torch's. Events come out sorted by time.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ import torch
 from ..events import EVENT_DTYPE, Events, concatenate, empty_events
 from .esim import esim_select
 from . import expand as _ex
+from . import rng as _rng
 from .expand import expand_counts, refractory_select
 from .params import DVSParams
 
@@ -90,17 +93,24 @@ class DVSEmulator:
         kernels: ``"auto"`` (compiled numba kernels when numba is installed, for the CPU and
             ``timestamp_mode="v2e"``), ``"numba"`` (require them) or ``"numpy"``; all give the
             same events. The first use compiles them (cached on disk afterwards).
+        dense: where the per-pixel state lives: ``"auto"`` (numpy on the CPU, torch tensors on
+            other devices), ``"numpy"`` (CPU only) or ``"torch"`` (torch tensors on ``device``,
+            also on the CPU: the code path CUDA runs, testable without a GPU).
     Memory is O(H*W) whatever the clip length. ``step`` on the first frame emits nothing.
     """
 
     def __init__(self, params: DVSParams = DVSParams(), sensor_size=None, device="cpu",
-                 replay_v2e_shuffle: bool = True, kernels: str = "auto"):
+                 replay_v2e_shuffle: bool = True, kernels: str = "auto", dense: str = "auto"):
         if not isinstance(params, DVSParams):
             raise TypeError(f"params must be a DVSParams, got {type(params).__name__}")
         self.params = params
         self.sensor_size = None if sensor_size is None else (int(sensor_size[0]), int(sensor_size[1]))
         self.device = torch.device(device)
-        self._cpu = self.device.type == "cpu"
+        if dense not in ("auto", "numpy", "torch"):
+            raise ValueError(f"dense must be 'auto', 'numpy' or 'torch', got {dense!r}")
+        if dense == "numpy" and self.device.type != "cpu":
+            raise ValueError(f"dense='numpy' runs on the CPU only, not on {self.device}")
+        self._cpu = dense == "numpy" or (dense == "auto" and self.device.type == "cpu")
         self.replay_v2e_shuffle = replay_v2e_shuffle
         if kernels not in ("auto", "numba", "numpy"):
             raise ValueError(f"kernels must be 'auto', 'numba' or 'numpy', got {kernels!r}")
@@ -195,20 +205,18 @@ class DVSEmulator:
             self._init_nb(n)
 
     def _init_nb(self, n: int) -> None:
-        """Flat per-pixel operands of the compiled kernels, in the dtypes numpy uses above."""
-        p = self.params
-        d = np.float64 if p.cutoff_hz > 0 else np.float32  # dtype of lp, base and diff
-
+        """Flat per-pixel operands of the compiled kernels (float32 thresholds, widened in the kernels)."""
         def full(v, dtype):
             return (np.full(n, dtype(v), dtype=dtype) if isinstance(v, float)
                     else np.ascontiguousarray(v, dtype=dtype).reshape(-1))
-        self._nb_pos_d, self._nb_neg_d = full(self._pos, d), full(self._neg, d)
         self._nb_pos32, self._nb_neg32 = full(self._pos, np.float32), full(self._neg, np.float32)
-        self._nb_pre_pos, self._nb_pre_neg = full(self._pre_pos, np.float64), full(self._pre_neg, np.float64)
+        self._nb_pre_pos, self._nb_pre_neg = full(self._pre_pos, np.float32), full(self._pre_neg, np.float32)
         self._nb_flat = np.empty(n, np.int64)
         self._nb_counts = np.empty(n, np.int64)
         self._nb_on = np.empty(n, np.bool_)
         self._nb_shot = (np.empty(n, np.int64), np.empty(n, np.int64))
+        # randperm(c) draws c - 1 words below RANDPERM_SMALL (c <= H*W events per sub-step)
+        self._stream = _rng.TorchStream() if n < _rng.RANDPERM_SMALL and _rng.stream_matches_torch() else None
 
     # ---------------------------------------------------------------- one frame
     def step(self, frame, t_s: float) -> Events:
@@ -346,29 +354,27 @@ class DVSEmulator:
         """:meth:`step` after the first frame with the compiled kernels (CPU, v2e timestamps)."""
         p = self.params
         frf = fr.reshape(-1)
-        if p.cutoff_hz > 0:
-            if self._nb_lp_tables[0] != dt:
-                eps = torch.clamp(self._lut_inten * (dt / self._tau), max=1)
-                self._nb_lp_tables = (dt, ((1 - eps).numpy(), (eps * self._lut_l32.double()).numpy()))
-            lp = self._lp
-            _ex.nb_lowpass(frf, lp.reshape(-1), *self._nb_lp_tables[1])
-        else:
-            lp = self._lookup(self._lut_l32_dense, fr)
-            self._lp = lp
-        lp_f = lp.reshape(-1)
+        lowpass = p.cutoff_hz > 0
+        if lowpass and self._nb_lp_tables[0] != dt:
+            eps = torch.clamp(self._lut_inten * (dt / self._tau), max=1)
+            self._nb_lp_tables = (dt, ((1 - eps).numpy(), (eps * self._lut_l32.double()).numpy()))
+        tabs = self._nb_lp_tables[1] if lowpass else (None, None)
+        lp_f = self._lp.reshape(-1)
         base_f = self._base.reshape(-1)
         v2e_rng = p.noise_rng == "v2e"
+        noise_rate = c_leak = cj_leak = rand = None
         if p.leak_rate_hz > 0:
-            if v2e_rng:
-                rand = self._randn((h, w))
-                _ex.nb_leak_v2e(base_f, self._noise_rate.reshape(-1), rand.reshape(-1), self._nb_pos32,
-                                np.float32(p.leak_rate_hz), np.float32(p.leak_jitter_fraction), np.float32(dt))
+            if v2e_rng:  # torch's normals, exactly as v2e draws them
+                rand = torch.randn((h, w), generator=self._gen, dtype=torch.float32).numpy().reshape(-1)
+                noise_rate = self._noise_rate.reshape(-1)
             else:
-                self._leak_fast(dt, h, w)
-                base_f = self._base.reshape(-1)
+                c_leak, cj_leak, rand = (a.reshape(-1) for a in self._leak_fast_operands(h, w))
+                cj_leak = cj_leak if p.leak_jitter_fraction > 0 else None
         flat, counts, on = self._nb_flat, self._nb_counts, self._nb_on
-        n_fire, n_max = _ex.nb_detect(lp_f, base_f, self._nb_pos_d, self._nb_neg_d, flat, counts, on,
-                                       lp_f.dtype == np.float32)
+        n_fire, n_max = _ex.nb_pixels(frf, lp_f, tabs[0], tabs[1], self._lut_l32_dense, base_f, noise_rate,
+                                      c_leak, cj_leak, rand, self._nb_pos32, self._nb_neg32,
+                                      np.float32(p.leak_rate_hz), np.float32(p.leak_jitter_fraction),
+                                      np.float32(dt), flat, counts, on, lp_f.dtype == np.float32)
         n_steps = n_max if n_max > 0 else 1
         ts_step = dt / n_steps
         ts = torch.linspace(self._t_prev + ts_step, t_s, n_steps, dtype=torch.float32).numpy()
@@ -384,19 +390,33 @@ class DVSEmulator:
         else:
             per_step = _ex.nb_emit_lattice(flat, counts, on, n_fire, n_max, t_table, w, base_f,
                                            self._nb_pos32, self._nb_neg32, ev)
-        if v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0):
-            for c in per_step.tolist():
-                if c > 0:
-                    torch.randperm(c, generator=self._gen)
+        replay = v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0)
+        stream = self._stream if (v2e_rng and self._stream is not None) else None
+        if stream is not None and (replay or p.shot_noise_rate_hz > 0):
+            stream.load(self._gen)
+        if replay:
+            if stream is not None:  # v2e's per-sub-step randperm draws, skipped in compiled code
+                stream.pos = _rng.mt_skip_randperms(stream.state, stream.pos, per_step)
+            else:
+                for c in per_step.tolist():
+                    if c > 0:
+                        torch.randperm(c, generator=self._gen)
         if p.shot_noise_rate_hz > 0:
             f_lut = ((p.shot_noise_rate_hz / 2) * dt) * ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1)
             q_max = float(f_lut.max()) * (self._pre_max[0] + self._pre_max[1])
-            if v2e_rng or q_max >= 0.5:
+            on_b, off_b = self._nb_shot
+            if stream is not None:  # torch.rand(H, W) drawn inside the test
+                f_np = f_lut.numpy()
+                f_max = float(f_np.max())
+                a, b, stream.pos = _rng.nb_shot_v2e_stream(frf, f_np, self._nb_pre_pos, self._nb_pre_neg,
+                                                           f_max * self._pre_max[0], f_max * self._pre_max[1],
+                                                           stream.state, stream.pos, on_b, off_b)
+                on_flat, off_flat = on_b[:a], off_b[:b]
+            elif v2e_rng or q_max >= 0.5:
                 if v2e_rng:
                     u = torch.rand((h, w), generator=self._gen, dtype=torch.float32).numpy()
                 else:
                     u = self._rng.random((h, w), dtype=np.float32)
-                on_b, off_b = self._nb_shot
                 a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_lut.numpy(), self._nb_pre_pos, self._nb_pre_neg,
                                        on_b, off_b)
                 on_flat, off_flat = on_b[:a], off_b[:b]
@@ -410,19 +430,17 @@ class DVSEmulator:
                 ev.view(np.uint8)[:main.nbytes] = main.view(np.uint8)  # a memcpy
                 _ex.nb_put_shot(ev, main.shape[0], on_flat, off_flat, w, t_last)
                 base_f[shot_flat] = lp_f[shot_flat]
+        if stream is not None and (replay or p.shot_noise_rate_hz > 0):
+            stream.store(self._gen)
         self._t_prev = t_s
         n_on = int(np.count_nonzero(ev["p"]))
         self.num_on += n_on
         self.num_off += ev.shape[0] - n_on
         return Events(ev, (w, h))
 
-    def _leak_fast(self, dt: float, h: int, w: int) -> None:
-        """``base -= dt*leak*rate*pos*(1 - jitter*n)`` with ``n`` N(0, 1) per pixel and frame.
-
-        The normals are a contiguous slice, at a random offset per frame, of a pool of 4*H*W
-        normals drawn once: independent across pixels, and across frames up to offset collisions
-        (probability ~ 1/(3*H*W) per pair of frames), at the cost of one slice.
-        """
+    def _leak_fast_operands(self, h: int, w: int):
+        """``(c, cj, r)`` for ``base -= c*dt - (cj*dt)*r``: per-pixel leak ``c = leak*rate*pos`` (ln units
+        per s), its jitter part ``cj = c*jitter``, and ``r``, H*W normals (see :meth:`_leak_fast`)."""
         p = self.params
         n = h * w
         if self._leak_pool is None:
@@ -434,14 +452,21 @@ class DVSEmulator:
             self._leak_cj = c * np.float32(p.leak_jitter_fraction) if self._cpu else c * p.leak_jitter_fraction
             self._leak_dt = None
         o = int(self._rng.integers(0, self._leak_pool.shape[0] - n + 1))
-        if self._nb:
-            _ex.nb_leak_sub(self._base.reshape(-1), self._leak_c.reshape(-1), self._leak_cj.reshape(-1),
-                            np.float32(dt), self._leak_pool[o:o + n], p.leak_jitter_fraction > 0)
-            return
+        return self._leak_c, self._leak_cj, self._leak_pool[o:o + n]
+
+    def _leak_fast(self, dt: float, h: int, w: int) -> None:
+        """``base -= dt*leak*rate*pos*(1 - jitter*n)`` with ``n`` N(0, 1) per pixel and frame.
+
+        The normals are a contiguous slice, at a random offset per frame, of a pool of 4*H*W
+        normals drawn once: independent across pixels, and across frames up to offset collisions
+        (probability ~ 1/(3*H*W) per pair of frames), at the cost of one slice.
+        """
+        p = self.params
+        c, cj, r = self._leak_fast_operands(h, w)
         if self._leak_dt != dt:
-            self._leak_c_dt, self._leak_cj_dt = self._leak_c * dt, self._leak_cj * dt
+            self._leak_c_dt, self._leak_cj_dt = c * dt, cj * dt
             self._leak_dt = dt
-        r = self._leak_pool[o:o + n].reshape(h, w)
+        r = r.reshape(h, w)
         delta = self._leak_c_dt - self._leak_cj_dt * r if p.leak_jitter_fraction > 0 else self._leak_c_dt
         if self._cpu:
             np.subtract(self._base, delta, out=self._base)

@@ -171,63 +171,6 @@ def _floordiv32(a, b):
 
 
 @_njit
-def nb_lowpass(fr, lp, one_minus_eps, eps_l):
-    """In place: ``lp = (1 - eps)[fr]*lp + (eps*L)[fr]`` (float64), flat arrays."""
-    for i in range(lp.shape[0]):
-        g = fr[i]
-        v = one_minus_eps[g] * lp[i]
-        lp[i] = v + eps_l[g]
-
-
-@_njit
-def nb_leak_v2e(base, noise_rate, rand, pos32, leak32, jit32, dt32):
-    """In place: ``base -= dt*(leak*rate*(1 - jit*rand))*pos`` with v2e's float32 steps."""
-    one = np.float32(1.0)
-    for i in range(base.shape[0]):
-        a = leak32 * noise_rate[i]
-        c = one - jit32 * rand[i]
-        curr = a * c
-        e = dt32 * curr
-        base[i] = base[i] - e * pos32[i]
-
-
-@_njit
-def nb_leak_sub(base, c, cj, dt32, r, jitter):
-    """In place: ``base -= c*dt - (cj*dt)*r`` (float32 leak step; ``base -= c*dt`` without jitter)."""
-    for i in range(base.shape[0]):
-        c_dt = c[i] * dt32
-        dl = c_dt - (cj[i] * dt32) * r[i] if jitter else c_dt
-        base[i] = base[i] - dl
-
-
-@_njit
-def nb_detect(lp, base, pos_d, neg_d, flat, counts, on, is32):
-    """Firing pixels of ``diff = lp - base``: fills ``flat``, ``counts`` (>= 1), ``on``;
-    returns ``(P, N)``: their number and the largest count. ``pos_d``/``neg_d`` are the
-    thresholds in the dtype of ``diff`` (float32 when ``is32``, else float64); counts are
-    ``floor_divide(|diff|, thr)`` in that dtype."""
-    p = 0
-    n_max = 0
-    for i in range(lp.shape[0]):
-        d = lp[i] - base[i]
-        if d >= pos_d[i]:
-            c = _floordiv(d, pos_d[i], is32)
-            o = True
-        elif d <= -neg_d[i]:
-            c = _floordiv(-d, neg_d[i], is32)
-            o = False
-        else:
-            continue
-        flat[p] = i
-        counts[p] = c
-        on[p] = o
-        if c > n_max:
-            n_max = c
-        p += 1
-    return p, n_max
-
-
-@_njit
 def _put(ev, e, f, w, t, o):
     y = f // w
     ev[e]['x'] = f - y * w
@@ -345,16 +288,71 @@ def nb_put_shot(ev, e, on_flat, off_flat, w, t):
 @_njit
 def nb_shot_v2e(fr, u, f_lut, pre_pos, pre_neg, on_out, off_out):
     """v2e's shot-noise test per pixel: ON if ``u > 1 - f*pre_pos``, OFF if ``u < f*pre_neg``
-    (float64, ``f = f_lut[fr]``); fills the ascending pixel lists, returns their lengths."""
+    (float64, ``f = f_lut[fr]``, ``pre_*`` float32 widened); fills the ascending pixel lists, returns their lengths."""
     a = 0
     b = 0
     for i in range(u.shape[0]):
         f = f_lut[fr[i]]
         uu = np.float64(u[i])
-        if uu > 1.0 - f * pre_pos[i]:
+        if uu > 1.0 - f * np.float64(pre_pos[i]):
             on_out[a] = i
             a += 1
-        if uu < f * pre_neg[i]:
+        if uu < f * np.float64(pre_neg[i]):
             off_out[b] = i
             b += 1
     return a, b
+
+
+@_njit
+def nb_pixels(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+              leak32, jit32, dt32, flat, counts, on, is32):
+    """One pass over the flat pixels, in numpy's dtypes step by step (so the same values):
+
+    1. ``lp = (1 - eps)[fr]*lp + (eps*L)[fr]`` (float64) with the low-pass tables, else
+       (``one_minus_eps`` None) ``lp = lut_l[fr]``;
+    2. leak, in place on ``base``: with ``noise_rate``, v2e's ``base -= dt*(leak*rate*(1 -
+       jit*rand))*pos`` in float32 steps; with ``c_leak``, ``base -= c*dt - (cj*dt)*rand`` (``cj_leak``
+       None: no jitter term); neither: no leak;
+    3. firing pixels of ``diff = lp - base``: fills ``flat``, ``counts`` (>= 1, ``floor_divide(|diff|,
+       thr)`` in the dtype of diff: float32 when ``is32``), ``on``; the float32 thresholds are
+       widened exactly, which is what numpy does to them in float64.
+    Arguments passed as None are compiled out (numba prunes ``is None`` branches per signature).
+    Returns ``(P, N)``: the number of firing pixels and the largest count."""
+    one = np.float32(1.0)
+    p = 0
+    n_max = 0
+    for i in range(lp.shape[0]):
+        g = fr[i]
+        if one_minus_eps is not None:
+            v = one_minus_eps[g] * lp[i]
+            lp[i] = v + eps_l[g]
+        else:
+            lp[i] = lut_l[g]
+        if noise_rate is not None:
+            a = leak32 * noise_rate[i]
+            cc = one - jit32 * rand[i]
+            e = dt32 * (a * cc)
+            base[i] = base[i] - e * pos32[i]
+        if c_leak is not None:
+            c_dt = c_leak[i] * dt32
+            if cj_leak is not None:
+                c_dt = c_dt - (cj_leak[i] * dt32) * rand[i]
+            base[i] = base[i] - c_dt
+        d = np.float64(lp[i] - base[i])  # computed in the dtype of lp/base, then widened
+        tp = np.float64(pos32[i])
+        tn = np.float64(neg32[i])
+        if d >= tp:
+            c = _floordiv(d, tp, is32)
+            o = True
+        elif d <= -tn:
+            c = _floordiv(-d, tn, is32)
+            o = False
+        else:
+            continue
+        flat[p] = i
+        counts[p] = c
+        on[p] = o
+        if c > n_max:
+            n_max = c
+        p += 1
+    return p, n_max

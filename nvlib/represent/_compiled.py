@@ -1,0 +1,162 @@
+"""Compiled single passes over the event fields (numba): TBR codes and polarity histograms.
+
+They read the (possibly strided) ``x, y, t[, p]`` views of a structured event array in place. A first
+branch-free pass checks the stream (inside the sensor, polarity 0/1, times non-decreasing); on any problem
+callers run the checked numpy path instead, which sorts unsorted input or names the bad event.
+Results equal the numpy paths exactly (tests compare them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # pragma: no cover - exercised when numba is installed
+    import numba as _numba
+except ImportError:  # pragma: no cover
+    _numba = None
+
+UNSORTED, BAD_X, BAD_Y, BAD_P = range(4)
+
+
+def _njit(fn):
+    return _numba.njit(cache=True, nogil=True)(fn) if _numba is not None else None
+
+
+def fields(events, sensor_size):
+    """``(x, y, t, p or None, W, H)`` field views of ``events`` when the compiled passes can read them
+    (numba present, a 1-d structured array with integer ``x, y, t[, p]``), else None."""
+    if _numba is None:
+        return None
+    from nvlib.events import Events
+    from nvlib.represent._input import sensor_wh
+
+    arr = events.array if isinstance(events, Events) else events
+    if (not isinstance(arr, np.ndarray) or arr.dtype.names is None or not {"x", "y", "t"} <= set(arr.dtype.names)
+            or arr.ndim != 1 or not all(np.issubdtype(arr.dtype[k], np.integer)
+                                        for k in arr.dtype.names if k in ("x", "y", "t", "p"))):
+        return None
+    w, h = sensor_wh(sensor_size, events)
+    return arr["x"], arr["y"], arr["t"], (arr["p"] if "p" in arr.dtype.names else None), w, h
+
+
+@_njit
+def check_pass(x, y, t, p, w, h):  # pragma: no cover - compiled
+    """Problems of the whole stream as bit flags, in one branch-free pass (vectorisable): 1 << UNSORTED,
+    1 << BAD_X, 1 << BAD_Y, 1 << BAD_P; 0 when every event is inside the sensor, polarities are 0/1 and
+    times never decrease."""
+    bad_x = False
+    bad_y = False
+    bad_p = False
+    unsorted = False
+    for i in range(t.shape[0]):
+        bad_x |= (x[i] < 0) | (x[i] >= w)
+        bad_y |= (y[i] < 0) | (y[i] >= h)
+        if p is not None:
+            bad_p |= (p[i] != 0) & (p[i] != 1)
+    for i in range(1, t.shape[0]):
+        unsorted |= t[i] < t[i - 1]
+    return ((1 << UNSORTED) * unsorted) | ((1 << BAD_X) * bad_x) | ((1 << BAD_Y) * bad_y) | ((1 << BAD_P) * bad_p)
+
+
+@_njit
+def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax):  # pragma: no cover - compiled
+    """``out[(f*2 + p)*H*W + y*W + x] += 1`` for ``t0 <= t < t0 + n*dt``, ``f = (t - t0)//dt`` (p = 0 without
+    polarities), on events that passed :func:`check_pass`. Returns -1, or the index of the first event
+    whose count would exceed ``cmax``."""
+    plane = h * w
+    f = 0
+    w_end = t0 + dt
+    t_end = t0 + n * dt
+    for i in range(t.shape[0]):
+        ti = t[i]
+        if ti < t0 or ti >= t_end:
+            continue
+        while ti >= w_end:
+            f += 1
+            w_end += dt
+        k = 2 * f * plane + np.int64(y[i]) * w + np.int64(x[i])
+        if p is not None:
+            k += np.int64(p[i]) * plane
+        v = np.int64(out[k]) + 1
+        if v > cmax:
+            return i
+        out[k] = v
+    return -1
+
+
+@_njit
+def _flush(buf, out, f, normalize, den):  # pragma: no cover - compiled
+    """``out[f] = sum_q buf[q] << 8q`` (as float32 / ``den`` with ``normalize``); clears ``buf``."""
+    row = out[f]
+    if buf.shape[0] == 1:
+        lo = buf[0]
+        for j in range(lo.shape[0]):
+            if normalize:
+                row[j] = np.float32(lo[j]) / den
+            else:
+                row[j] = lo[j]
+    else:  # N in 9..16: two byte planes
+        lo = buf[0]
+        hi = buf[1]
+        for j in range(lo.shape[0]):
+            code = np.uint16(lo[j]) | (np.uint16(hi[j]) << np.uint16(8))
+            if normalize:
+                row[j] = np.float32(code) / den
+            else:
+                row[j] = code
+    buf[:] = 0
+
+
+@_njit
+def tbr_pass(x, y, t, p, w, h, t0, dt, n_bits, msb_newest, n, buf, out, normalize, den):  # pragma: no cover
+    """TBR of back-to-back windows ``[t0 + f*N*dt, t0 + (f+1)*N*dt)``, ``f < n``, checking the events as it
+    goes (as :func:`check_pass`; invalid events are skipped and flagged). Each event sets its slice's bit
+    in the window's code buffer ``buf`` (ceil(N/8), C*H*W) uint8, byte q holding code bits 8q..8q+7, so
+    the plane being written stays small (C = 2 with ``p``: channel = polarity); a finished window is
+    written into ``out[f]`` (codes / ``den`` in float32 with ``normalize``) and ``buf`` cleared. Rows of
+    windows without events are not written. Returns the flags (0: every event valid and in order)."""
+    plane = h * w
+    f = -1
+    q = 0
+    bit = np.uint8(0)
+    s_end = t0
+    t_end = t0 + n * n_bits * dt
+    bad_x = False
+    bad_y = False
+    bad_p = False
+    unsorted = False
+    t_prev = t[0] if t.shape[0] else 0
+    for i in range(t.shape[0]):
+        ti = t[i]
+        xi = np.int64(x[i])
+        yi = np.int64(y[i])
+        unsorted |= ti < t_prev
+        t_prev = ti
+        ox = (xi < 0) | (xi >= w)
+        oy = (yi < 0) | (yi >= h)
+        bad_x |= ox
+        bad_y |= oy
+        j = yi * w + xi
+        if p is not None:
+            pi = np.int64(p[i])
+            op = (pi != 0) & (pi != 1)
+            bad_p |= op
+            ox |= op
+            j += pi * plane
+        if ox | oy | (ti < t0) | (ti >= t_end):
+            continue
+        if ti >= s_end:  # the event opens a later slice, maybe a later window
+            k = (ti - t0) // dt
+            g = k // n_bits
+            if g != f:
+                if f >= 0:
+                    _flush(buf, out, f, normalize, den)
+                f = g
+            s = k - g * n_bits
+            b = s if msb_newest else n_bits - 1 - s
+            q = b >> 3
+            bit = np.uint8(1 << (b & 7))
+            s_end = t0 + (k + 1) * dt
+        buf[q, j] |= bit
+    if f >= 0:
+        _flush(buf, out, f, normalize, den)
+    return ((1 << UNSORTED) * unsorted) | ((1 << BAD_X) * bad_x) | ((1 << BAD_Y) * bad_y) | ((1 << BAD_P) * bad_p)
