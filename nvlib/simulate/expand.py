@@ -286,20 +286,26 @@ def nb_put_shot(ev, e, on_flat, off_flat, w, t):
 
 
 @_njit
+def shot_test(uu, f, pre_pos, pre_neg, px, on_out, off_out, a, b):
+    """v2e's shot-noise test of pixel ``px`` with uniform ``uu``: ON if ``uu > 1 - f*pre_pos``, OFF if
+    ``uu < f*pre_neg`` (float64; ``pre_*`` float32 widened); appends to the lists, returns their lengths."""
+    if uu > 1.0 - f * np.float64(pre_pos[px]):
+        on_out[a] = px
+        a += 1
+    if uu < f * np.float64(pre_neg[px]):
+        off_out[b] = px
+        b += 1
+    return a, b
+
+
+@_njit
 def nb_shot_v2e(fr, u, f_lut, pre_pos, pre_neg, on_out, off_out):
-    """v2e's shot-noise test per pixel: ON if ``u > 1 - f*pre_pos``, OFF if ``u < f*pre_neg``
-    (float64, ``f = f_lut[fr]``, ``pre_*`` float32 widened); fills the ascending pixel lists, returns their lengths."""
+    """:func:`shot_test` for every pixel (``f = f_lut[fr]``, ``u`` float32); fills the ascending pixel
+    lists, returns their lengths."""
     a = 0
     b = 0
     for i in range(u.shape[0]):
-        f = f_lut[fr[i]]
-        uu = np.float64(u[i])
-        if uu > 1.0 - f * np.float64(pre_pos[i]):
-            on_out[a] = i
-            a += 1
-        if uu < f * np.float64(pre_neg[i]):
-            off_out[b] = i
-            b += 1
+        a, b = shot_test(np.float64(u[i]), f_lut[fr[i]], pre_pos, pre_neg, i, on_out, off_out, a, b)
     return a, b
 
 

@@ -21,7 +21,7 @@ import functools
 import numpy as np
 import torch
 
-from .expand import HAVE_NUMBA, _njit
+from .expand import HAVE_NUMBA, _njit, shot_test
 
 N = 624
 M = 397
@@ -153,9 +153,8 @@ def stream_matches_torch() -> bool:
 
 @_njit
 def nb_shot_v2e_stream(fr, f_lut, pre_pos, pre_neg, q_on, q_off, mt, i, on_out, off_out):
-    """v2e's shot-noise test with its uniforms drawn from the stream, one per pixel in order
-    (``torch.rand(H, W)``): ON if ``u > 1 - f*pre_pos``, OFF if ``u < f*pre_neg`` (float64,
-    ``f = f_lut[fr]``, ``pre_*`` float32 widened). ``q_on``/``q_off`` bound ``f*pre_pos`` and
+    """v2e's shot-noise test (:func:`~nvlib.simulate.expand.shot_test`, ``f = f_lut[fr]``) with its
+    uniforms drawn from the stream, one per pixel in order (``torch.rand(H, W)``). ``q_on``/``q_off`` bound ``f*pre_pos`` and
     ``f*pre_neg`` from above (products of the maxima: rounding is monotonic), so a ``u`` in
     ``[q_off, 1 - q_on]`` is neither and needs no pixel data. The uniforms of each block of words
     between twists are made first (a vectorisable loop), then scanned. Fills the ascending pixel
@@ -178,13 +177,7 @@ def nb_shot_v2e_stream(fr, f_lut, pre_pos, pre_neg, q_on, q_off, mt, i, on_out, 
             if uj <= lo and uj >= q_off:
                 continue
             px = k + j
-            f = f_lut[fr[px]]
-            if uj > 1.0 - f * np.float64(pre_pos[px]):
-                on_out[a] = px
-                a += 1
-            if uj < f * np.float64(pre_neg[px]):
-                off_out[b] = px
-                b += 1
+            a, b = shot_test(uj, f_lut[fr[px]], pre_pos, pre_neg, px, on_out, off_out, a, b)
         i += m
         k += m
     return a, b, i
