@@ -15,11 +15,12 @@ most significant bit and polarities are kept apart; ``msb_newest=False, polarity
 
 Implementation: with numba, back-to-back windows are one compiled pass over the event fields (each event
 ORs its slice's bit into the current window's code buffer; a finished window is written out and the buffer
-cleared). Otherwise, and for sliding windows: events are time-sorted, so every (window, slice) pair is one contiguous run of events
-found with ``searchsorted``; each run ORs its bit into the window's code buffer with one fancy-indexed
-``|=`` (exact with repeated pixels because all events of a run carry the same bit), and a finished window
-is normalised into the output while still in cache. Only one window's code words are held: N·H·W bits in
-flight (uint8 for N ≤ 8, uint16 for N ≤ 16), never one frame per slice. Sparse streams (fewer than 64
+cleared; the buffer is ceil(N/8) byte planes, so the plane being written stays in cache). Otherwise, and for
+sliding windows: events are time-sorted, so every (window, slice) pair is one contiguous run of events found
+with ``searchsorted``; each run ORs its bit into the window's code buffer with one fancy-indexed ``|=``
+(exact with repeated pixels because all events of a run carry the same bit), and a finished window is
+normalised into the output while still in cache. Either way only one window's code words are held: N·H·W
+bits in flight, never one frame per slice. Sparse streams (fewer than 64
 events per run on average) switch to one masked OR pass per bit over all events at once.
 """
 from __future__ import annotations

@@ -154,8 +154,8 @@ def stream_matches_torch() -> bool:
 @_njit
 def nb_shot_v2e_stream(fr, f_lut, pre_pos, pre_neg, q_on, q_off, mt, i, on_out, off_out):
     """v2e's shot-noise test (:func:`~nvlib.simulate.expand.shot_test`, ``f = f_lut[fr]``) with its
-    uniforms drawn from the stream, one per pixel in order (``torch.rand(H, W)``). ``q_on``/``q_off`` bound ``f*pre_pos`` and
-    ``f*pre_neg`` from above (products of the maxima: rounding is monotonic), so a ``u`` in
+    uniforms drawn from the stream, one per pixel in order (``torch.rand(H, W)``). ``q_on``/``q_off``
+    bound ``f*pre_pos`` and ``f*pre_neg`` from above (products of the maxima: rounding is monotonic), so a ``u`` in
     ``[q_off, 1 - q_on]`` is neither and needs no pixel data. The uniforms of each block of words
     between twists are made first (a vectorisable loop), then scanned. Fills the ascending pixel
     lists; returns their lengths and the position."""
