@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nvlib.simulate import DVSEmulator, DVSParams, rng
+from nvlib.simulate import DVSEmulator, DVSParams, expand, rng
 
 pytestmark = pytest.mark.skipif(not rng.HAVE_NUMBA, reason="numba not installed")
 
@@ -58,6 +58,58 @@ def test_stream_check_passes_for_the_pinned_torch():
     assert rng.stream_matches_torch()
 
 
+# torch's float32 randn takes the AVX2 Box-Muller kernel on x86-64 CPUs with AVX2 (also when it
+# dispatches AVX512, which has no kernel of its own); elsewhere it computes otherwise.
+avx2 = pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
+                          reason="torch's randn takes its AVX2 kernel only on AVX2 CPUs")
+
+
+@avx2
+@pytest.mark.parametrize("seed,warm,size", [(1, 0, 16), (2, 5, 17), (3, 623, 1000), (4, 70, 4096), (5, 1, 89_960),
+                                            (6, 0, 230_400)])
+def test_normals_equal_torch_randn(seed, warm, size):
+    """Bit for bit, including the 16-value tail torch redraws when size % 16 != 0, and the stream
+    position afterwards."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.rand(warm, generator=gen)
+    s = rng.TorchStream().load(gen)
+    ref = torch.randn(size, generator=gen).numpy()
+    out = np.empty(size, np.float32)
+    s.pos = rng.mt_fill_normal(s.state, s.pos, out)
+    np.testing.assert_array_equal(out, ref)
+    after = np.empty(7, np.float32)
+    rng.mt_fill_uniform(s.state, s.pos, after)
+    np.testing.assert_array_equal(after, torch.rand(7, generator=gen).numpy())
+    assert rng.normals_match_torch()
+
+
+def test_box_muller_is_box_muller():
+    """Independently of torch: each block of 16 uniforms gives r*cos(theta) and r*sin(theta), with
+    r = sqrt(-2 ln(1 - u[k])) and theta = 2 pi u[k + 8], to float32 accuracy of the polynomials."""
+    u = np.random.default_rng(0).random(16 * 500).astype(np.float32)
+    d = u.copy()
+    for i in range(0, d.shape[0], 16):
+        rng.box_muller16(d[i:i + 16])
+    b = u.reshape(-1, 16).astype(np.float64)
+    r = np.sqrt(-2 * np.log(1 - b[:, :8]))
+    th = 2 * np.pi * b[:, 8:]
+    want = np.concatenate([r * np.cos(th), r * np.sin(th)], axis=1).ravel()
+    np.testing.assert_allclose(d, want, rtol=2e-6, atol=2e-6)
+    assert abs(d.mean()) < 0.05 and abs(d.std() - 1) < 0.05
+
+
+def test_lattice_times_equal_torch_linspace():
+    """v2e's sub-step times: torch.linspace in float32, and those times in microseconds."""
+    r = np.random.default_rng(3)
+    for _ in range(300):
+        t_prev, dt, n = float(r.uniform(0, 500)), float(r.uniform(1e-4, 0.1)), int(r.integers(1, 400))
+        ref = torch.linspace(t_prev + dt / n, t_prev + dt, n, dtype=torch.float32).numpy()
+        ts, t_us = expand.lattice_times(t_prev + dt / n, t_prev + dt, n)
+        np.testing.assert_array_equal(ts, ref)
+        np.testing.assert_array_equal(t_us, np.round(ref.astype(np.float64) * 1e6).astype(np.int64))
+    assert expand.linspace_matches_torch()
+
+
 @pytest.mark.parametrize("p", [DVSParams(seed=5), DVSParams.preset("noisy", seed=2, noise_rng="v2e"),
                                DVSParams(seed=4, shot_noise_rate_hz=30.0, leak_rate_hz=0.0, sigma_thres=0.0)])
 def test_emulator_with_stream_equals_torch_draws(p):
@@ -73,6 +125,8 @@ def test_emulator_with_stream_equals_torch_draws(p):
                 emu._stream = None  # after the first frame set up the kernels
             evs.append(emu.step(fr, i / 30).array.tobytes())
         assert (emu._stream is not None) == use_stream
-        out.append(evs)
-    assert out[0] == out[1]
-    assert sum(len(e) for e in out[0]) > 13 * 100
+        emu._sync_gen()  # the state kept in compiled code between frames goes back to torch
+        out.append((evs, torch.rand(50, generator=emu._gen).numpy().tobytes()))
+    assert out[0][0] == out[1][0]
+    assert out[0][1] == out[1][1]  # the generator ends where torch's own draws leave it
+    assert sum(len(e) for e in out[0][0]) > 13 * 100

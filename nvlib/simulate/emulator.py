@@ -27,9 +27,11 @@ Unlike v2e, which scans the whole frame at every one of the N sub-steps, only fi
 are expanded into events (:mod:`nvlib.simulate.expand`), so a frame costs O(H*W + events).
 v2e also draws ``torch.randperm`` at every sub-step to shuffle events; with noise on, those
 draws are replayed (``replay_v2e_shuffle``) so that the random stream, and the noise events,
-stay those of v2e on the CPU. With numba, the replayed draws and the shot-noise uniforms continue
-torch's generator in compiled code (:mod:`nvlib.simulate.rng`, checked against torch once per
-process); the leak normals stay torch's. Events come out sorted by time.
+stay those of v2e on the CPU. With numba, all per-frame draws (the leak normals, the replayed
+draws, the shot-noise uniforms) continue torch's generator in compiled code
+(:mod:`nvlib.simulate.rng`, each kind checked against torch once per process, with torch itself
+as the fallback); the generator's state then stays in that code between frames. v2e's sub-step
+times (``torch.linspace``) are computed there too. Events come out sorted by time.
 """
 from __future__ import annotations
 
@@ -118,16 +120,18 @@ class DVSEmulator:
             raise ImportError("kernels='numba' needs the numba package")
         self.kernels = kernels
         self._nb = (kernels != "numpy" and _ex.HAVE_NUMBA and self._cpu and params.timestamp_mode == "v2e")
-        self._nb_lp_tables = (None, None)
         self._lut_l32 = lin_log_table()
         self._lut_inten = intensity01_table()
         self._lut_l32_dense = self._dense(self._lut_l32)
+        self._nb_inten = self._lut_inten.numpy()
+        self._nb_shot_inten = ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1).numpy()
         self._tau = 1.0 / (math.pi * 2 * params.cutoff_hz) if params.cutoff_hz > 0 else None
         self.reset()
 
     def reset(self) -> None:
         """Forget the state: the next frame initialises the pixels again (same seed)."""
         self._gen = torch.Generator().manual_seed(self.params.torch_seed)
+        self._stream_live = False  # True while self._stream holds the generator's state (see _live_stream)
         self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.params.seed, 0xD5])))
         self._t_prev = 0.0
         self._lp = self._base = None
@@ -170,7 +174,22 @@ class DVSEmulator:
             dense.view(-1)[torch.from_numpy(flat).to(self.device)] = torch.from_numpy(values).to(self.device)
 
     def _randn(self, shape):
+        self._sync_gen()
         return self._dense(torch.randn(shape, generator=self._gen, dtype=torch.float32))
+
+    def _live_stream(self) -> "_rng.TorchStream":
+        """The generator's state in :attr:`_stream`, read from torch once and then kept there while
+        only compiled code draws (each torch call costs tens of microseconds per frame)."""
+        if not self._stream_live:
+            self._stream.load(self._gen)
+            self._stream_live = True
+        return self._stream
+
+    def _sync_gen(self) -> None:
+        """Write a live stream's state back to the torch generator before torch draws from it."""
+        if self._stream_live:
+            self._stream.store(self._gen)
+            self._stream_live = False
 
     def _init_pixels(self, shape) -> None:
         p = self.params
@@ -217,6 +236,9 @@ class DVSEmulator:
         self._nb_shot = (np.empty(n, np.int64), np.empty(n, np.int64))
         # randperm(c) draws c - 1 words below RANDPERM_SMALL (c <= H*W events per sub-step)
         self._stream = _rng.TorchStream() if n < _rng.RANDPERM_SMALL and _rng.stream_matches_torch() else None
+        # v2e's leak normals (torch.randn(H, W)) from the stream where this torch draws them as it does
+        self._nb_randn = (np.empty(n, np.float32) if self._stream is not None and n >= 16
+                          and _rng.normals_match_torch() else None)
 
     # ---------------------------------------------------------------- one frame
     def step(self, frame, t_s: float) -> Events:
@@ -319,6 +341,7 @@ class DVSEmulator:
                 _, step_of_event = expand_counts(n_emit[n_emit > 0], n_max)
             for n in np.bincount(step_of_event, minlength=n_max).tolist():
                 if n > 0:
+                    self._sync_gen()
                     torch.randperm(n, generator=self._gen)
 
         ev_flat = flat[src]
@@ -331,6 +354,7 @@ class DVSEmulator:
                 one_minus_on = 1 - f * self._pre_pos
                 p_off = f * self._pre_neg
                 if v2e_rng:
+                    self._sync_gen()
                     u = self._dense(torch.rand((h, w), generator=self._gen, dtype=torch.float32))
                 else:
                     u = self._rng.random((h, w), dtype=np.float32)
@@ -354,33 +378,38 @@ class DVSEmulator:
         """:meth:`step` after the first frame with the compiled kernels (CPU, v2e timestamps)."""
         p = self.params
         frf = fr.reshape(-1)
-        lowpass = p.cutoff_hz > 0
-        if lowpass and self._nb_lp_tables[0] != dt:
-            eps = torch.clamp(self._lut_inten * (dt / self._tau), max=1)
-            self._nb_lp_tables = (dt, ((1 - eps).numpy(), (eps * self._lut_l32.double()).numpy()))
-        tabs = self._nb_lp_tables[1] if lowpass else (None, None)
+        inten = self._nb_inten if p.cutoff_hz > 0 else None  # the low-pass tables are made in nb_pixels
         lp_f = self._lp.reshape(-1)
         base_f = self._base.reshape(-1)
         v2e_rng = p.noise_rng == "v2e"
+        replay = v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0)
+        stream = self._stream if v2e_rng else None
+        leak_from_stream = stream is not None and p.leak_rate_hz > 0 and self._nb_randn is not None
+        if stream is None or not (leak_from_stream or replay or p.shot_noise_rate_hz > 0):
+            stream = None
         noise_rate = c_leak = cj_leak = rand = None
         if p.leak_rate_hz > 0:
             if v2e_rng:  # torch's normals, exactly as v2e draws them
-                rand = torch.randn((h, w), generator=self._gen, dtype=torch.float32).numpy().reshape(-1)
+                if leak_from_stream:
+                    rand = self._nb_randn
+                    st = self._live_stream()
+                    st.pos = _rng.mt_fill_normal(st.state, st.pos, rand)
+                else:
+                    rand = self._randn((h, w)).reshape(-1)
                 noise_rate = self._noise_rate.reshape(-1)
             else:
                 c_leak, cj_leak, rand = (a.reshape(-1) for a in self._leak_fast_operands(h, w))
                 cj_leak = cj_leak if p.leak_jitter_fraction > 0 else None
         flat, counts, on = self._nb_flat, self._nb_counts, self._nb_on
-        n_fire, n_max = _ex.nb_pixels(frf, lp_f, tabs[0], tabs[1], self._lut_l32_dense, base_f, noise_rate,
-                                      c_leak, cj_leak, rand, self._nb_pos32, self._nb_neg32,
-                                      np.float32(p.leak_rate_hz), np.float32(p.leak_jitter_fraction),
-                                      np.float32(dt), flat, counts, on, lp_f.dtype == np.float32)
+        n_fire, n_max, cap = _ex.nb_pixels(frf, lp_f, inten, dt / self._tau if inten is not None else 0.0,
+                                           self._lut_l32_dense, base_f, noise_rate,
+                                           c_leak, cj_leak, rand, self._nb_pos32, self._nb_neg32,
+                                           np.float32(p.leak_rate_hz), np.float32(p.leak_jitter_fraction),
+                                           np.float32(dt), flat, counts, on, lp_f.dtype == np.float32)
         n_steps = n_max if n_max > 0 else 1
         ts_step = dt / n_steps
-        ts = torch.linspace(self._t_prev + ts_step, t_s, n_steps, dtype=torch.float32).numpy()
-        t_table = np.round(ts.astype(np.float64) * 1e6).astype(np.int64)
+        ts, t_table = _ex.lattice_times(self._t_prev + ts_step, t_s, n_steps)
         period = p.refractory_period_s
-        cap = int(counts[:n_fire].sum())
         ev = np.empty(cap, dtype=EVENT_DTYPE)
         if n_max > 0 and period > ts_step:
             n_ev, per_step = _ex.nb_emit_refractory(flat, counts, on, n_fire, ts, t_table, self._mem,
@@ -390,48 +419,44 @@ class DVSEmulator:
         else:
             per_step = _ex.nb_emit_lattice(flat, counts, on, n_fire, n_max, t_table, w, base_f,
                                            self._nb_pos32, self._nb_neg32, ev)
-        replay = v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0)
-        stream = self._stream if (v2e_rng and self._stream is not None) else None
-        if stream is not None and (replay or p.shot_noise_rate_hz > 0):
-            stream.load(self._gen)
         if replay:
             if stream is not None:  # v2e's per-sub-step randperm draws, skipped in compiled code
-                stream.pos = _rng.mt_skip_randperms(stream.state, stream.pos, per_step)
+                st = self._live_stream()
+                st.pos = _rng.mt_skip_randperms(st.state, st.pos, per_step)
             else:
+                self._sync_gen()
                 for c in per_step.tolist():
                     if c > 0:
                         torch.randperm(c, generator=self._gen)
         if p.shot_noise_rate_hz > 0:
-            f_lut = ((p.shot_noise_rate_hz / 2) * dt) * ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1)
-            q_max = float(f_lut.max()) * (self._pre_max[0] + self._pre_max[1])
+            # v2e's (rate/2*dt)*((0.25 - 1)*inten + 1) in float64, the bracket made once
+            f_np = ((p.shot_noise_rate_hz / 2) * dt) * self._nb_shot_inten
+            f_max = float(f_np.max())
+            q_max = f_max * (self._pre_max[0] + self._pre_max[1])
             on_b, off_b = self._nb_shot
             if stream is not None:  # torch.rand(H, W) drawn inside the test
-                f_np = f_lut.numpy()
-                f_max = float(f_np.max())
-                a, b, stream.pos = _rng.nb_shot_v2e_stream(frf, f_np, self._nb_pre_pos, self._nb_pre_neg,
-                                                           f_max * self._pre_max[0], f_max * self._pre_max[1],
-                                                           stream.state, stream.pos, on_b, off_b)
+                st = self._live_stream()
+                a, b, st.pos = _rng.nb_shot_v2e_stream(frf, f_np, self._nb_pre_pos, self._nb_pre_neg,
+                                                       f_max * self._pre_max[0], f_max * self._pre_max[1],
+                                                       st.state, st.pos, on_b, off_b)
                 on_flat, off_flat = on_b[:a], off_b[:b]
             elif v2e_rng or q_max >= 0.5:
                 if v2e_rng:
+                    self._sync_gen()
                     u = torch.rand((h, w), generator=self._gen, dtype=torch.float32).numpy()
                 else:
                     u = self._rng.random((h, w), dtype=np.float32)
-                a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_lut.numpy(), self._nb_pre_pos, self._nb_pre_neg,
+                a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_np, self._nb_pre_pos, self._nb_pre_neg,
                                        on_b, off_b)
                 on_flat, off_flat = on_b[:a], off_b[:b]
             else:
-                on_flat, off_flat = self._sparse_shot(f_lut.numpy(), q_max, fr, h * w)
-            shot_flat = np.concatenate([on_flat, off_flat])
-            if shot_flat.shape[0]:
-                t_last = int(np.round(np.float64(ts[-1]) * 1e6))
+                on_flat, off_flat = self._sparse_shot(f_np, q_max, fr, h * w)
+            if on_flat.shape[0] + off_flat.shape[0]:
                 main = ev
-                ev = np.empty(main.shape[0] + shot_flat.shape[0], dtype=EVENT_DTYPE)
-                ev.view(np.uint8)[:main.nbytes] = main.view(np.uint8)  # a memcpy
-                _ex.nb_put_shot(ev, main.shape[0], on_flat, off_flat, w, t_last)
-                base_f[shot_flat] = lp_f[shot_flat]
-        if stream is not None and (replay or p.shot_noise_rate_hz > 0):
-            stream.store(self._gen)
+                ev = np.empty(main.shape[0] + on_flat.shape[0] + off_flat.shape[0], dtype=EVENT_DTYPE)
+                _ex.nb_append_shot(ev, main, on_flat, off_flat, w, int(t_table[-1]), base_f, lp_f)
+        if stream is not None and not (leak_from_stream or p.leak_rate_hz <= 0):
+            self._sync_gen()  # the next frame's normals come from torch
         self._t_prev = t_s
         n_on = int(np.count_nonzero(ev["p"]))
         self.num_on += n_on

@@ -6,6 +6,7 @@ pixels that fire are touched: a pixel's k-th event falls on sub-step ``k - 1``.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -121,6 +122,65 @@ HAVE_NUMBA = _numba is not None
 
 def _njit(fn):
     return _numba.njit(cache=True, nogil=True)(fn) if HAVE_NUMBA else fn
+
+
+if HAVE_NUMBA:
+    from ._llvm import fma32 as _fma32
+
+
+@_njit
+def nb_lattice_times(start, end, n):
+    """v2e's sub-step times ``torch.linspace(start, end, n, dtype=float32)`` as torch's CPU kernel
+    makes them (float32 ``start``, ``end`` and ``step = (end - start)/(n - 1)``; the first half
+    ``start + step*i``, the rest ``end - step*(n - 1 - i)``, each one fused multiply-add; ``n = 1``
+    gives ``[start]``), and those times in integer microseconds (``round(t * 1e6)`` in float64,
+    half to even). Returns ``(ts, t_us)``: (n,) float32 and (n,) int64."""
+    s = np.float32(start)
+    e = np.float32(end)
+    ts = np.empty(n, np.float32)
+    if n == 1:
+        ts[0] = s
+    else:
+        step = (e - s) / np.float32(n - 1)
+        half = n // 2
+        for i in range(n):
+            if i < half:
+                ts[i] = _fma32(step, np.float32(i), s)
+            else:
+                ts[i] = _fma32(-step, np.float32(n - 1 - i), e)
+    t_us = np.empty(n, np.int64)
+    for i in range(n):
+        t_us[i] = np.int64(np.round(np.float64(ts[i]) * 1e6))
+    return ts, t_us
+
+
+def lattice_times(start: float, end: float, n: int):
+    """:func:`nb_lattice_times` where this torch's ``linspace`` computes as it assumes (checked
+    once per process by :func:`linspace_matches_torch`), else ``torch.linspace`` itself."""
+    if HAVE_NUMBA and linspace_matches_torch():
+        return nb_lattice_times(start, end, n)
+    import torch
+    ts = torch.linspace(start, end, n, dtype=torch.float32).numpy()
+    return ts, np.round(ts.astype(np.float64) * 1e6).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
+def linspace_matches_torch() -> bool:
+    """Whether :func:`nb_lattice_times` equals ``torch.linspace`` (float32, CPU) on 600 random
+    v2e-like lattices (start ``t_prev + dt/n``, end ``t_prev + dt``, n up to 300)."""
+    if not HAVE_NUMBA:
+        return False
+    import torch
+    rng = np.random.default_rng(1861)
+    for _ in range(600):
+        t_prev = float(rng.uniform(0, 200))
+        dt = float(rng.choice([1 / 30, 1 / 25, 1 / 60, 1e-3, rng.uniform(0, 0.2)]))
+        n = int(rng.integers(1, 300))
+        ref = torch.linspace(t_prev + dt / n, t_prev + dt, n, dtype=torch.float32).numpy()
+        ts, t_us = nb_lattice_times(t_prev + dt / n, t_prev + dt, n)
+        if not (np.array_equal(ts, ref) and np.array_equal(t_us, np.round(ref.astype(np.float64) * 1e6))):
+            return False
+    return True
 
 
 @_njit
@@ -286,6 +346,20 @@ def nb_put_shot(ev, e, on_flat, off_flat, w, t):
 
 
 @_njit
+def nb_append_shot(ev, main, on_flat, off_flat, w, t, base, lp):
+    """``ev`` = the events of ``main``, then shot-noise events at ``t``: the ON pixels, then the OFF
+    pixels (v2e's order); each such pixel's ``base`` is reset to its ``lp``."""
+    n = main.shape[0]
+    for i in range(n):
+        ev[i] = main[i]
+    nb_put_shot(ev, n, on_flat, off_flat, w, t)
+    for i in range(on_flat.shape[0]):
+        base[on_flat[i]] = lp[on_flat[i]]
+    for i in range(off_flat.shape[0]):
+        base[off_flat[i]] = lp[off_flat[i]]
+
+
+@_njit
 def shot_test(uu, f, pre_pos, pre_neg, px, on_out, off_out, a, b):
     """v2e's shot-noise test of pixel ``px`` with uniform ``uu``: ON if ``uu > 1 - f*pre_pos``, OFF if
     ``uu < f*pre_neg`` (float64; ``pre_*`` float32 widened); appends to the lists, returns their lengths."""
@@ -310,23 +384,11 @@ def nb_shot_v2e(fr, u, f_lut, pre_pos, pre_neg, on_out, off_out):
 
 
 @_njit
-def nb_pixels(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
-              leak32, jit32, dt32, flat, counts, on, is32):
-    """One pass over the flat pixels, in numpy's dtypes step by step (so the same values):
-
-    1. ``lp = (1 - eps)[fr]*lp + (eps*L)[fr]`` (float64) with the low-pass tables, else
-       (``one_minus_eps`` None) ``lp = lut_l[fr]``;
-    2. leak, in place on ``base``: with ``noise_rate``, v2e's ``base -= dt*(leak*rate*(1 -
-       jit*rand))*pos`` in float32 steps; with ``c_leak``, ``base -= c*dt - (cj*dt)*rand`` (``cj_leak``
-       None: no jitter term); neither: no leak;
-    3. firing pixels of ``diff = lp - base``: fills ``flat``, ``counts`` (>= 1, ``floor_divide(|diff|,
-       thr)`` in the dtype of diff: float32 when ``is32``), ``on``; the float32 thresholds are
-       widened exactly, which is what numpy does to them in float64.
-    Arguments passed as None are compiled out (numba prunes ``is None`` branches per signature).
-    Returns ``(P, N)``: the number of firing pixels and the largest count."""
+def _pixels_chunk(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+                  leak32, jit32, dt32, fire):
+    """Steps 1-2 of :func:`nb_pixels` on one chunk (zero-based views, so the second loop
+    vectorises; the table lookups of the first do not), and ``fire[i]``: whether pixel i fires."""
     one = np.float32(1.0)
-    p = 0
-    n_max = 0
     for i in range(lp.shape[0]):
         g = fr[i]
         if one_minus_eps is not None:
@@ -334,31 +396,85 @@ def nb_pixels(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_
             lp[i] = v + eps_l[g]
         else:
             lp[i] = lut_l[g]
+    for i in range(lp.shape[0]):
+        b = base[i]
         if noise_rate is not None:
             a = leak32 * noise_rate[i]
             cc = one - jit32 * rand[i]
             e = dt32 * (a * cc)
-            base[i] = base[i] - e * pos32[i]
+            b = b - e * pos32[i]
         if c_leak is not None:
             c_dt = c_leak[i] * dt32
             if cj_leak is not None:
                 c_dt = c_dt - (cj_leak[i] * dt32) * rand[i]
-            base[i] = base[i] - c_dt
-        d = np.float64(lp[i] - base[i])  # computed in the dtype of lp/base, then widened
-        tp = np.float64(pos32[i])
-        tn = np.float64(neg32[i])
-        if d >= tp:
-            c = _floordiv(d, tp, is32)
-            o = True
-        elif d <= -tn:
-            c = _floordiv(-d, tn, is32)
-            o = False
-        else:
-            continue
-        flat[p] = i
-        counts[p] = c
-        on[p] = o
-        if c > n_max:
-            n_max = c
-        p += 1
-    return p, n_max
+            b = b - c_dt
+        base[i] = b
+        d = np.float64(lp[i] - b)  # computed in the dtype of lp/base, then widened
+        fire[i] = (d >= np.float64(pos32[i])) | (d <= -np.float64(neg32[i]))
+
+
+@_njit
+def _pixels(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+            leak32, jit32, dt32, flat, counts, on, is32):
+    """:func:`nb_pixels` with the low-pass tables made: chunks of 4096 pixels, each updated by
+    :func:`_pixels_chunk`, then its firing pixels counted."""
+    p = 0
+    n_max = 0
+    total = 0
+    n = lp.shape[0]
+    fire = np.empty(4096, np.bool_)
+    for lo in range(0, n, 4096):
+        hi = min(n, lo + 4096)
+        _pixels_chunk(fr[lo:hi], lp[lo:hi], one_minus_eps, eps_l, lut_l, base[lo:hi],
+                      None if noise_rate is None else noise_rate[lo:hi], None if c_leak is None else c_leak[lo:hi],
+                      None if cj_leak is None else cj_leak[lo:hi], None if rand is None else rand[lo:hi],
+                      pos32[lo:hi], neg32[lo:hi], leak32, jit32, dt32, fire)
+        for k in range(hi - lo):
+            if not fire[k]:
+                continue
+            i = lo + k
+            d = np.float64(lp[i] - base[i])
+            tp = np.float64(pos32[i])
+            if d >= tp:
+                c = _floordiv(d, tp, is32)
+                o = True
+            else:
+                c = _floordiv(-d, np.float64(neg32[i]), is32)
+                o = False
+            flat[p] = i
+            counts[p] = c
+            on[p] = o
+            if c > n_max:
+                n_max = c
+            total += c
+            p += 1
+    return p, n_max, total
+
+
+@_njit
+def nb_pixels(fr, lp, inten, k_lp, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+              leak32, jit32, dt32, flat, counts, on, is32):
+    """One pass over the flat pixels, in numpy's dtypes step by step (so the same values):
+
+    1. with ``inten`` (the (256,) float64 intensity table), the low-pass: ``eps = min(inten*k_lp, 1)``
+       (``k_lp = dt/tau``), ``lp = (1 - eps)[fr]*lp + (eps*L)[fr]`` (float64); else (None)
+       ``lp = lut_l[fr]``;
+    2. leak, in place on ``base``: with ``noise_rate``, v2e's ``base -= dt*(leak*rate*(1 -
+       jit*rand))*pos`` in float32 steps; with ``c_leak``, ``base -= c*dt - (cj*dt)*rand`` (``cj_leak``
+       None: no jitter term); neither: no leak;
+    3. firing pixels of ``diff = lp - base``: fills ``flat``, ``counts`` (>= 1, ``floor_divide(|diff|,
+       thr)`` in the dtype of diff: float32 when ``is32``), ``on``; the float32 thresholds are
+       widened exactly, which is what numpy does to them in float64.
+    Arguments passed as None are compiled out (numba prunes ``is None`` branches per signature).
+    Returns ``(P, N, C)``: the number of firing pixels, the largest count and the sum of counts."""
+    if inten is None:
+        return _pixels(fr, lp, None, None, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+                       leak32, jit32, dt32, flat, counts, on, is32)
+    one_minus_eps = np.empty(inten.shape[0], np.float64)
+    eps_l = np.empty(inten.shape[0], np.float64)
+    for g in range(inten.shape[0]):
+        e = min(inten[g] * k_lp, 1.0)
+        one_minus_eps[g] = 1.0 - e
+        eps_l[g] = e * np.float64(lut_l[g])
+    return _pixels(fr, lp, one_minus_eps, eps_l, lut_l, base, noise_rate, c_leak, cj_leak, rand, pos32, neg32,
+                   leak32, jit32, dt32, flat, counts, on, is32)
