@@ -1,10 +1,10 @@
-"""Compiled single passes over the event fields (numba): TBR codes and polarity histograms.
+"""Compiled passes over the event fields (numba): TBR codes and polarity histograms.
 
 They read the (possibly strided) ``x, y, t[, p]`` views of a structured event array in place and check the
-stream (inside the sensor, polarity 0/1, times non-decreasing): the histogram in a first branch-free pass
-(:func:`check_pass`), the TBR inside its own pass (measured faster each way). On any problem callers run
-the checked numpy path instead, which sorts unsorted input or names the bad event.
-Results equal the numpy paths exactly (tests compare them).
+stream (inside the sensor, polarity 0/1, times non-decreasing) as they go: the histogram in rounds of
+events, each a checking pass that computes output indices and then a pass that only adds; the TBR in one
+pass. On any problem callers run the checked numpy path instead, which sorts unsorted input or names the
+bad event. Results equal the numpy paths exactly (tests compare them).
 """
 from __future__ import annotations
 
@@ -63,30 +63,56 @@ def check_pass(x, y, t, p, w, h):  # pragma: no cover - compiled
     return _flags(unsorted, bad_x, bad_y, bad_p)
 
 
+_CHUNK = 65536  # events per round of histogram_pass: their output indices (512 KiB) stay in L2
+
+
 @_njit
 def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax):  # pragma: no cover - compiled
     """``out[(f*2 + p)*H*W + y*W + x] += 1`` for ``t0 <= t < t0 + n*dt``, ``f = (t - t0)//dt`` (p = 0 without
-    polarities), on events that passed :func:`check_pass`. Returns -1, or the index of the first event
-    whose count would exceed ``cmax``."""
+    polarities). In rounds of :data:`_CHUNK` events: one pass reads the fields, checks them (as
+    :func:`check_pass`) and computes each event's output index; a second pass only adds. Kept apart,
+    the adds overlap their cache misses (measured 2-3x faster than one fused loop). Returns ``(flags,
+    -1)`` for a stream with problems (``out`` is then partial: callers discard it), ``(0, k)`` when
+    count ``out[k]`` would exceed ``cmax``, else ``(0, -1)``."""
     plane = h * w
+    fsz = 2 * plane
+    idx = np.empty(_CHUNK, np.int64)
+    ne = t.shape[0]
+    bad = False
     f = 0
     w_end = t0 + dt
     t_end = t0 + n * dt
-    for i in range(t.shape[0]):
-        ti = t[i]
-        if ti < t0 or ti >= t_end:
-            continue
-        while ti >= w_end:
-            f += 1
-            w_end += dt
-        k = 2 * f * plane + np.int64(y[i]) * w + np.int64(x[i])
-        if p is not None:
-            k += np.int64(p[i]) * plane
-        v = np.int64(out[k]) + 1
-        if v > cmax:
-            return i
-        out[k] = v
-    return -1
+    prev = t[0] if ne else 0
+    uw = np.uint64(w)
+    uh = np.uint64(h)
+    for c0 in range(0, ne, _CHUNK):
+        m = min(_CHUNK, ne - c0)
+        xs = x[c0:c0 + m]  # zero-based views: no negative-index handling in the loop
+        ys = y[c0:c0 + m]
+        ts = t[c0:c0 + m]
+        ps = p[c0:c0 + m] if p is not None else None
+        for j in range(m):  # branch-free but for the window advance, which is rare and predictable
+            xi = np.int64(xs[j])
+            yi = np.int64(ys[j])
+            ti = ts[j]
+            pi = np.int64(ps[j]) if ps is not None else np.int64(0)
+            bad |= (np.uint64(xi) >= uw) | (np.uint64(yi) >= uh) | (np.uint64(pi) > np.uint64(1)) | (ti < prev)
+            prev = ti
+            while ti >= w_end:
+                f += 1
+                w_end += dt
+            idx[j] = (f * fsz + pi * plane + yi * w + xi) if ((ti >= t0) & (ti < t_end)) else -1
+        if bad:
+            return check_pass(x, y, t, p, w, h), -1
+        for j in range(m):
+            k = idx[j]
+            if k < 0:
+                continue
+            v = np.int64(out[k]) + 1
+            if v > cmax:
+                return 0, k
+            out[k] = v
+    return 0, -1
 
 
 @_njit

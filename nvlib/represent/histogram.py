@@ -1,8 +1,8 @@
 """Event histograms (counts per polarity and time window) and the event-count image.
 
 Counts follow tonic's ``ToFrame`` layout: channel 0 = OFF (p = 0), channel 1 = ON (p = 1), frame i covers
-``[t0 + i*Δt, t0 + (i+1)*Δt)``. With numba, one compiled pass reads the event fields in place, checks them
-(coordinates, polarity, time order) and adds each event to its bin; without it (or for unsorted input),
+``[t0 + i*Δt, t0 + (i+1)*Δt)``. With numba, compiled passes read the event fields in place, check them
+(coordinates, polarity, time order) and add each event to its bin; without it (or for unsorted input),
 counting is sort-based (numpy's SIMD sort of one flat key per event, then run lengths). Both equal
 ``np.add.at``.
 """
@@ -80,12 +80,15 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype):
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
     n = starts.shape[0]
-    if _compiled.check_pass(x, y, t, p, w, h):
-        return None
     out = np.zeros(n * 2 * h * w, dtype)
-    i = _compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out, int(np.iinfo(dtype).max))
+    flags, i = _compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out,
+                                        int(np.iinfo(dtype).max))
+    if flags:
+        return None
     if i >= 0:
-        raise ValueError(f"a pixel holds more than dtype {dtype} can count (at event {i})")
+        f, c, yy, xx = np.unravel_index(i, (n, 2, h, w))
+        raise ValueError(f"pixel (x={xx}, y={yy}), polarity {c} of window {f} holds more events than dtype "
+                         f"{dtype} can count")
     return out.reshape(n, 2, h, w)
 
 
