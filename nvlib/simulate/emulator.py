@@ -382,11 +382,10 @@ class DVSEmulator:
         lp_f = self._lp.reshape(-1)
         base_f = self._base.reshape(-1)
         v2e_rng = p.noise_rng == "v2e"
-        replay = v2e_rng and self.replay_v2e_shuffle and (p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0)
-        stream = self._stream if v2e_rng else None
+        noisy = p.leak_rate_hz > 0 or p.shot_noise_rate_hz > 0
+        replay = v2e_rng and self.replay_v2e_shuffle and noisy
+        stream = self._stream if v2e_rng and noisy else None  # compiled draws (see _live_stream)
         leak_from_stream = stream is not None and p.leak_rate_hz > 0 and self._nb_randn is not None
-        if stream is None or not (leak_from_stream or replay or p.shot_noise_rate_hz > 0):
-            stream = None
         noise_rate = c_leak = cj_leak = rand = None
         if p.leak_rate_hz > 0:
             if v2e_rng:  # torch's normals, exactly as v2e draws them
@@ -455,8 +454,6 @@ class DVSEmulator:
                 main = ev
                 ev = np.empty(main.shape[0] + on_flat.shape[0] + off_flat.shape[0], dtype=EVENT_DTYPE)
                 _ex.nb_append_shot(ev, main, on_flat, off_flat, w, int(t_table[-1]), base_f, lp_f)
-        if stream is not None and not (leak_from_stream or p.leak_rate_hz <= 0):
-            self._sync_gen()  # the next frame's normals come from torch
         self._t_prev = t_s
         n_on = int(np.count_nonzero(ev["p"]))
         self.num_on += n_on
