@@ -14,7 +14,10 @@ run (CPU-time ratios are the steadier ones on a shared machine):
   part is replaced by a tensordot so the baseline is not a straw man).
 * "presence" (a plain vectorised numpy TBR, for context): a bool (F, N, H*W) presence array set by one
   fancy assignment, then a weighted sum over N.
-* Histogram baseline: ``tonic.functional.to_frame_numpy(time_window=Δt)`` itself.
+* Histogram baseline: ``tonic.functional.to_frame_numpy(time_window=Δt)`` itself. Also timed: the floor
+  of any materialised histogram (``np.zeros`` of the output plus a write to each of its pages: what
+  allocating and faulting in the output costs before one event is counted), and ``iter_histograms``,
+  which streams the same windows one at a time through one reused buffer.
 All outputs are checked equal to nvlib's before timing is reported.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from nvlib.events import make_events  # noqa: E402
-from nvlib.represent import histogram, tbr  # noqa: E402
+from nvlib.represent import histogram, iter_histograms, tbr  # noqa: E402
 
 W, H = 1280, 720
 
@@ -64,6 +67,19 @@ def presence_tbr(ev, dt, n_bits):
     weights = (2 ** np.arange(n_bits)).astype(np.float32)
     codes = np.tensordot(pres.transpose(0, 2, 1).astype(np.float32), weights, axes=([2], [0]))
     return (codes / np.float32(2**n_bits - 1)).reshape(n_frames, H, W)
+
+
+def zeros_touched(shape, dtype):
+    """The floor of a materialised output: ``np.zeros`` plus one write per 4 KiB page (faults it in)."""
+    out = np.zeros(shape, dtype)
+    out.reshape(-1)[:: 4096 // out.itemsize] = 0
+    return out
+
+
+def drain(it) -> None:
+    """Run an iterator to its end, keeping nothing."""
+    for _ in it:
+        pass
 
 
 def best_time(fn, repeat):
@@ -155,10 +171,17 @@ def suite(ev, args, hist_dts) -> None:
         tb, ref = best_time(lambda: tf.to_frame_numpy(arr, (W, H, 2), time_window=dt, start_time=t0,
                                                       end_time=t0 + n_frames * dt), 1)
         report("baseline: tonic.functional.to_frame_numpy", tb)
+        tz, _ = best_time(lambda: zeros_touched(ref.shape, np.int16), args.repeat)
+        report("floor: np.zeros + a write per output page", tz, tb, "tonic")
         to, ours = best_time(lambda: histogram(ev, (W, H), dt, dtype=np.int16), args.repeat)
         assert np.array_equal(ours, ref), "histograms differ"
         report("nvlib.represent.histogram", to, tb, "tonic")
-        del ref, ours
+        del ours
+        for i, frames in iter_histograms(ev, (W, H), dt, dtype=np.int16):
+            assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"
+        ts, _ = best_time(lambda: drain(iter_histograms(ev, (W, H), dt, dtype=np.int16)), args.repeat)
+        report("nvlib.represent.iter_histograms (window by window)", ts, tb, "tonic")
+        del ref
 
 
 def main(argv=None) -> int:

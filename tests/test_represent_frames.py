@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nvlib.events import EVENT_DTYPE, Events, make_events
-from nvlib.represent import _compiled, count_image, histogram, time_surface, voxel_grid
+from nvlib.represent import _compiled, count_image, histogram, iter_histograms, time_surface, voxel_grid
 
 W, H = 9, 4
 
@@ -152,3 +152,94 @@ def test_histogram_compiled_pass_reports_bad_events():
     arr["p"][3] = -1
     with pytest.raises(ValueError, match="polarity -1"):
         histogram(arr, (W, H), 1000)
+
+
+def bursty_events(seed):
+    """Windows of 1 ms alternating between dense (many events per bin) and sparse (a few), so that
+    iter_histograms clears its buffer both whole and event by event; 2 rounds of _CHUNK in one window."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, n in enumerate([3, 400, 0, 2 * _compiled._CHUNK + 5, 2, 1, 300, 0, 0, 4]):
+        parts.append(np.stack([rng.integers(0, W, n), rng.integers(0, H, n),
+                               np.sort(rng.integers(k * 1000, (k + 1) * 1000, n)), rng.integers(0, 2, n)], 1))
+    a = np.concatenate(parts)
+    return make_events(a[:, 0], a[:, 1], a[:, 2], a[:, 3], (W, H))
+
+
+def streamed(ev, dt, **kw):
+    """iter_histograms' batches (copied) and their first window indices."""
+    out, firsts = [], []
+    for i, frames in iter_histograms(ev, (W, H), dt, **kw):
+        assert not frames.flags.writeable
+        out.append(frames.copy())
+        firsts.append(i)
+    return out, firsts
+
+
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+@pytest.mark.parametrize("batch", [1, 3, 50])
+@pytest.mark.parametrize("kw", [{}, dict(start_us=1500, n_frames=6), dict(n_frames=14)])
+def test_iter_histograms_equals_histogram(path, batch, kw, monkeypatch):
+    """Every batch equals the matching slice of histogram(), whatever was in the buffer before it."""
+    if path == "compiled" and _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = bursty_events(5)
+    ref = histogram(ev, (W, H), 1000, dtype=np.int32, **kw)
+    if path == "numpy":
+        monkeypatch.setattr(_compiled, "fields", lambda *a: None)
+    batches, firsts = streamed(ev, 1000, batch=batch, **kw)
+    assert firsts == list(range(0, ref.shape[0], batch))
+    assert all(len(b) == min(batch, ref.shape[0] - i) for b, i in zip(batches, firsts))
+    np.testing.assert_array_equal(np.concatenate(batches), ref)
+
+
+def test_iter_histograms_reuses_one_buffer_and_dtype():
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = bursty_events(6)
+    frames = [f for _, f in iter_histograms(ev, (W, H), 1000, dtype=np.int16)]
+    assert len(frames) == 10 and all(f.dtype == np.int16 and f.shape == (1, 2, H, W) for f in frames)
+    assert all(np.shares_memory(frames[0], f) for f in frames[1:])  # memory: one window, not ten
+    with pytest.raises(ValueError, match="read-only"):
+        frames[0][...] = 1
+    float_frames = np.concatenate([f for _, f in iter_histograms(ev, (W, H), 1000, dtype=np.float32)])
+    np.testing.assert_array_equal(float_frames, histogram(ev, (W, H), 1000, dtype=np.float32))
+
+
+def test_iter_histograms_empty_and_bad_input():
+    empty = Events(np.empty(0, EVENT_DTYPE), (W, H))
+    assert list(iter_histograms(empty, (W, H), 1000)) == []
+    (i, z), = iter_histograms(empty, (W, H), 1000, n_frames=2, batch=4)
+    assert i == 0 and z.shape == (2, 2, H, W) and not z.any()
+    ev = bursty_events(7)
+    with pytest.raises(ValueError, match="batch"):
+        iter_histograms(ev, (W, H), 1000, batch=0)
+    with pytest.raises(ValueError, match="delta_t_us"):
+        iter_histograms(ev, (W, H), -5)
+    arr = ev.array.copy()
+    k = int(np.searchsorted(arr["t"], 6000))  # a decrease after the first windows were yielded
+    arr["t"][k] = arr["t"][k - 1] - 1
+    it = iter_histograms(arr, (W, H), 1000)
+    assert next(it)[0] == 0
+    with pytest.raises(ValueError, match=rf"event {k} \(t={arr['t'][k]} us\) is earlier than event {k - 1}"):
+        list(it)
+    arr = ev.array.copy()
+    arr["y"][len(arr) - 2] = H  # past the last window: checked before anything is yielded
+    with pytest.raises(ValueError, match=rf"event {len(arr) - 2} has y={H}"):
+        next(iter_histograms(arr, (W, H), 1000, n_frames=3))
+    hot = make_events([2] * 300, [1] * 300, 5000 + np.arange(300), [0] * 300, (W, H))
+    with pytest.raises(ValueError, match=r"more (events )?than dtype uint8") as err:
+        list(iter_histograms(hot, (W, H), 1000, dtype=np.uint8, start_us=1000))
+    if _compiled.fields(hot, (W, H)) is not None:  # the compiled pass names the bin and the window
+        assert "pixel (x=2, y=1), polarity 0 of window 4" in str(err.value)
+
+
+def test_search_edges_is_searchsorted():
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(8)
+    t = np.sort(rng.integers(0, 1000, 500))
+    bounds = np.sort(rng.integers(-10, 1010, 40))
+    np.testing.assert_array_equal(_compiled.search_edges(t, bounds), np.searchsorted(t, bounds))
+    shuffled = rng.permutation(t)  # any input: monotone edges, so the ranges partition the events
+    assert (np.diff(_compiled.search_edges(shuffled, bounds)) >= 0).all()

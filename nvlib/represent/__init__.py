@@ -5,7 +5,7 @@ Pure functions over :class:`nvlib.events.Events` (or tonic-style structured arra
 :mod:`nvlib.represent.torch_ops`; frozen-dataclass transforms in :mod:`nvlib.represent.transforms`.
 """
 from nvlib.represent.geometry import crop_box, detect_face_box, nearest_indices, resize_codes, square_box
-from nvlib.represent.histogram import count_image, histogram
+from nvlib.represent.histogram import count_image, histogram, iter_histograms
 from nvlib.represent.tbr import (
     active_bits,
     binary_slices,
@@ -33,8 +33,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "active_bits", "aligned_windows", "binary_slices", "bit_weights", "code_dtype", "codes_from_bits", "count_image", "crop_box",
-    "detect_face_box", "frame_times_us", "histogram", "histogram_torch", "nearest_indices", "normalize_codes",
-    "resize_codes", "square_box", "tbr", "tbr_aligned", "tbr_aligned_torch", "tbr_memory_bytes", "tbr_torch",
-    "tbr_windows", "time_surface", "voxel_grid", "window_starts",
+    "active_bits", "aligned_windows", "binary_slices", "bit_weights", "code_dtype", "codes_from_bits", "count_image",
+    "crop_box", "detect_face_box", "frame_times_us", "histogram", "histogram_torch", "iter_histograms",
+    "nearest_indices", "normalize_codes", "resize_codes", "square_box", "tbr", "tbr_aligned", "tbr_aligned_torch",
+    "tbr_memory_bytes", "tbr_torch", "tbr_windows", "time_surface", "voxel_grid", "window_starts",
 ]

@@ -96,31 +96,37 @@ def _index_round(xs, ys, ts, ps, w, h, t0, dt, t_end, f, w_end, prev, idx):  # p
 
 
 @_njit
-def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax):  # pragma: no cover - compiled
+def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma: no cover - compiled
     """``out[(f*2 + p)*H*W + y*W + x] += 1`` for ``t0 <= t < t0 + n*dt``, ``f = (t - t0)//dt`` (p = 0 without
     polarities). In rounds of :data:`_CHUNK` events: one pass (:func:`_index_round`) reads the fields,
     checks them and computes each event's output index; a second pass only adds. Kept apart, the adds
-    overlap their cache misses (measured 2-3x faster than one fused loop). Returns ``(flags, -1)`` for a
-    stream with problems (``out`` is then partial: callers discard it), ``(0, k)`` when count ``out[k]``
-    would exceed ``cmax``, else ``(0, -1)``."""
-    idx = np.empty(_CHUNK, np.int64)
+    overlap their cache misses (measured 2-3x faster than one fused loop). ``prev``: the time of the event
+    before ``t[0]`` (``t[0]`` itself for a whole stream), checked against it for order. ``idx``: int64
+    scratch of at least ``min(len(t), _CHUNK)``; when it holds ``len(t)`` entries, ``idx[:len(t)]`` keeps
+    every event's output index afterwards (-1: outside the windows), for :func:`clear_at`.
+    Returns ``(flags, -1)`` for a stream with problems (``out`` is then partial: callers discard it),
+    ``(0, k)`` when count ``out[k]`` would exceed ``cmax``, else ``(0, -1)``."""
     ne = t.shape[0]
+    keep = idx.shape[0] >= ne
     f = 0
     w_end = t0 + dt
     t_end = t0 + n * dt
-    prev = t[0] if ne else 0
     for c0 in range(0, ne, _CHUNK):
         c1 = min(ne, c0 + _CHUNK)
+        r = idx[c0:c1] if keep else idx[:c1 - c0]
         if p is None:
             bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], None, w, h, t0, dt, t_end, f,
-                                               w_end, prev, idx)
+                                               w_end, prev, r)
         else:
             bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], p[c0:c1], w, h, t0, dt, t_end, f,
-                                               w_end, prev, idx)
+                                               w_end, prev, r)
         if bad:
             return check_pass(x, y, t, p, w, h), -1
+        if ne <= cmax:  # no bin can overflow: adds only
+            _add_round(r, out)
+            continue
         for j in range(c1 - c0):
-            k = idx[j]
+            k = r[j]
             if k < 0:
                 continue
             v = np.int64(out[k]) + 1
@@ -128,6 +134,46 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax):  # pragma: no cover 
                 return 0, k
             out[k] = v
     return 0, -1
+
+
+@_njit
+def _add_round(idx, out):  # pragma: no cover - compiled
+    """``out[k] += 1`` for each ``k >= 0`` in ``idx``."""
+    one = out.dtype.type(1)
+    for j in range(idx.shape[0]):
+        k = idx[j]
+        if k >= 0:
+            out[k] += one
+
+
+@_njit
+def clear_at(out, idx):  # pragma: no cover - compiled
+    """``out[k] = 0`` for each ``k >= 0`` in ``idx``: undoes :func:`histogram_pass` where it kept indices."""
+    for j in range(idx.shape[0]):
+        k = idx[j]
+        if k >= 0:
+            out[k] = 0
+
+
+@_njit
+def search_edges(t, bounds):  # pragma: no cover - compiled
+    """For each of the increasing ``bounds``, the first index ``i`` with ``t[i] >= bound`` (``len(t)`` if
+    none), by binary search from the previous answer: non-decreasing whatever ``t`` holds; the
+    positions ``np.searchsorted`` gives when ``t`` is sorted, without its contiguous copy of a strided ``t``."""
+    edges = np.empty(bounds.shape[0], np.int64)
+    lo = 0
+    n = t.shape[0]
+    for b in range(bounds.shape[0]):
+        hi = n
+        v = bounds[b]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if t[mid] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        edges[b] = lo
+    return edges
 
 
 @_njit

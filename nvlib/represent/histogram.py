@@ -1,4 +1,5 @@
-"""Event histograms (counts per polarity and time window) and the event-count image.
+"""Event histograms (counts per polarity and time window), whole or streamed window by window, and the
+event-count image.
 
 Counts follow tonic's ``ToFrame`` layout: channel 0 = OFF (p = 0), channel 1 = ON (p = 1), frame i covers
 ``[t0 + i*Δt, t0 + (i+1)*Δt)``. With numba, compiled passes read the event fields in place, check them
@@ -7,6 +8,8 @@ counting is sort-based (numpy's SIMD sort of one flat key per event, then run le
 ``np.add.at``.
 """
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -49,7 +52,12 @@ def histogram(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us
     cols = columns(events, sensor_size)
     t_first = int(cols.t[0]) if len(cols) else None
     t_last = int(cols.t[-1]) if len(cols) else None
-    starts = window_starts(t_first, t_last, dt, start_us, n_frames)
+    return _histogram_sorted(cols, window_starts(t_first, t_last, dt, start_us, n_frames), dt, dtype)
+
+
+def _histogram_sorted(cols, starts: np.ndarray, dt: int, dtype) -> np.ndarray:
+    """Counts of validated, time-sorted ``cols`` in the windows ``[s, s + dt)``, ``s`` in ``starts``, by
+    sort + run lengths."""
     n, plane = starts.shape[0], 2 * cols.width * cols.height
     out = np.zeros((n, plane), dtype)
     if n and len(cols):
@@ -82,14 +90,122 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype):
     n = starts.shape[0]
     out = np.zeros(n * 2 * h * w, dtype)
     flags, i = _compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out,
-                                        int(np.iinfo(dtype).max))
+                                        int(np.iinfo(dtype).max), int(t[0]) if n_ev else 0,
+                                        np.empty(min(n_ev, _compiled._CHUNK), np.int64))
     if flags:
         return None
     if i >= 0:
-        f, c, yy, xx = np.unravel_index(i, (n, 2, h, w))
-        raise ValueError(f"pixel (x={xx}, y={yy}), polarity {c} of window {f} holds more events than dtype "
-                         f"{dtype} can count")
+        raise _overflow(i, 0, h, w, dtype)
     return out.reshape(n, 2, h, w)
+
+
+def _overflow(i: int, first: int, h: int, w: int, dtype) -> ValueError:
+    """The error for flat output index ``i`` of a block of windows starting at window ``first``."""
+    f, c, yy, xx = np.unravel_index(i, (i // (2 * h * w) + 1, 2, h, w))
+    return ValueError(f"pixel (x={xx}, y={yy}), polarity {c} of window {first + f} holds more events than dtype "
+                      f"{dtype} can count")
+
+
+def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us=None, dtype=np.int32,
+                    batch: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`histogram`'s windows a batch at a time: yields ``(i, frames)``, ``frames`` the read-only
+    ``(b, 2, H, W)`` counts of windows ``i .. i+b-1`` (``b <= batch``), equal to ``histogram(...)[i:i+b]``.
+
+    Memory is one batch of frames, however long the stream: with numba every batch is written into the same
+    buffer, so ``frames`` holds until the next step (copy it to keep it). Between batches the buffer is
+    cleared only where the last batch's events fell when they were few (under one per 32 bins), else whole.
+    For data loaders and long recordings: a materialised histogram costs at least writing every one of its
+    bins once, however few events there are. Events must be time-sorted (:func:`histogram` sorts, this
+    streams): an event earlier than the one before it raises ``ValueError``, as does one outside the
+    sensor, possibly after earlier batches were yielded.
+    """
+    dt = check_delta_t(delta_t_us)
+    if isinstance(batch, bool) or int(batch) != batch or int(batch) < 1:
+        raise ValueError(f"batch must be a positive integer number of windows, got {batch!r}")
+    dtype = np.dtype(dtype)
+    f = _compiled.fields(events, sensor_size)
+    if f is None or not np.issubdtype(dtype, np.integer):
+        return _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, int(batch))
+    return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, int(batch))
+
+
+_SPARSE = 32  # bins per event below which a batch is cleared event by event rather than whole
+
+
+def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch):
+    """:func:`iter_histograms` with the compiled pass, one reused buffer, window ranges by binary search."""
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
+    starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
+    n, plane = starts.shape[0], 2 * h * w
+    if n == 0:
+        if n_ev and _compiled.check_pass(x, y, t, p, w, h):
+            raise _stream_error(events, sensor_size)
+        return
+    edges = _compiled.search_edges(t, np.append(starts, starts[-1] + dt))
+    lo, hi = int(edges[0]), int(edges[-1])
+    # events before the first window and after the last are only checked (the passes check the rest)
+    if (_compiled.check_pass(x[:lo], y[:lo], t[:lo], None if p is None else p[:lo], w, h)
+            or _compiled.check_pass(x[hi:], y[hi:], t[hi:], None if p is None else p[hi:], w, h)
+            or 0 < hi < n_ev and t[hi] < t[hi - 1]):
+        raise _stream_error(events, sensor_size)
+    cmax = int(np.iinfo(dtype).max)
+    buf = np.zeros(min(batch, n) * plane, dtype)
+    scratch = np.empty(max(_compiled._CHUNK, buf.size // _SPARSE), np.int64)
+    for g in range(0, n, batch):
+        nb = min(batch, n - g)
+        a, b = int(edges[g]), int(edges[g + nb])
+        out = buf[:nb * plane]
+        prev = int(t[a - 1]) if a else (int(t[0]) if b else 0)
+        flags, k = _compiled.histogram_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h,
+                                            int(starts[g]), dt, nb, out, cmax, prev, scratch)
+        if flags:
+            raise _stream_error(events, sensor_size)
+        if k >= 0:
+            raise _overflow(k, g, h, w, dtype)
+        frames = out.reshape(nb, 2, h, w)
+        frames.flags.writeable = False
+        yield g, frames
+        if (b - a) * _SPARSE <= out.size:
+            _compiled.clear_at(out, scratch[:b - a])
+        else:
+            out[:] = 0
+
+
+def _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, batch):
+    """:func:`iter_histograms` without the compiled pass: validated columns, sort-based counts per batch."""
+    cols = columns(events, sensor_size)
+    _check_sorted(events)
+    t_first = int(cols.t[0]) if len(cols) else None
+    t_last = int(cols.t[-1]) if len(cols) else None
+    starts = window_starts(t_first, t_last, dt, start_us, n_frames)
+    for g in range(0, starts.shape[0], batch):
+        s = starts[g:g + batch]
+        a, b = np.searchsorted(cols.t, [s[0], s[-1] + dt], side="left")
+        frames = _histogram_sorted(cols[int(a):int(b)], s, dt, dtype)
+        frames.flags.writeable = False
+        yield g, frames
+
+
+def _check_sorted(events) -> None:
+    """Raise naming the first event earlier than the one before it."""
+    from nvlib.events import Events
+
+    t = (events.array if isinstance(events, Events) else events)["t"]
+    bad = np.flatnonzero(t[1:] < t[:-1])
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ValueError(f"events: event {i} (t={int(t[i])} us) is earlier than event {i - 1} "
+                         f"(t={int(t[i - 1])} us); iter_histograms streams time-sorted events "
+                         f"(sort them, or use histogram(), which does)")
+
+
+def _stream_error(events, sensor_size) -> ValueError:
+    """The error for a stream a compiled pass flagged: a coordinate or polarity (named by
+    :func:`~nvlib.represent._input.columns`, which raises) or the first out-of-order event."""
+    columns(events, sensor_size)
+    _check_sorted(events)
+    return ValueError("events: a compiled pass flagged this stream, but no bad event was found")
 
 
 def count_image(events, sensor_size=None, polarity=False, dtype=np.int32) -> np.ndarray:
