@@ -17,7 +17,9 @@ run (CPU-time ratios are the steadier ones on a shared machine):
 * Histogram baseline: ``tonic.functional.to_frame_numpy(time_window=Δt)`` itself. Also timed: the floor
   of any materialised histogram (``np.zeros`` of the output plus a write to each of its pages: what
   allocating and faulting in the output costs before one event is counted), and ``iter_histograms``,
-  which streams the same windows one at a time through one reused buffer.
+  which streams the same windows one at a time through one reused buffer; ``histogram(workers=2)`` counts
+  in two threads (the only multi-threaded line: its ratio is against single-threaded tonic, and its CPU
+  time is summed over both threads).
 All outputs are checked equal to nvlib's before timing is reported.
 """
 from __future__ import annotations
@@ -176,6 +178,10 @@ def suite(ev, args, hist_dts) -> None:
         to, ours = best_time(lambda: histogram(ev, (W, H), dt, dtype=np.int16), args.repeat)
         assert np.array_equal(ours, ref), "histograms differ"
         report("nvlib.represent.histogram", to, tb, "tonic")
+        del ours
+        t2, ours = best_time(lambda: histogram(ev, (W, H), dt, dtype=np.int16, workers=2), args.repeat)
+        assert np.array_equal(ours, ref), "histograms (2 threads) differ"
+        report("nvlib.represent.histogram (workers=2: 2 threads)", t2, tb, "tonic")
         del ours
         for i, frames in iter_histograms(ev, (W, H), dt, dtype=np.int16):
             assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"

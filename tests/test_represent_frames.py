@@ -243,3 +243,31 @@ def test_search_edges_is_searchsorted():
     np.testing.assert_array_equal(_compiled.search_edges(t, bounds), np.searchsorted(t, bounds))
     shuffled = rng.permutation(t)  # any input: monotone edges, so the ranges partition the events
     assert (np.diff(_compiled.search_edges(shuffled, bounds)) >= 0).all()
+
+
+@pytest.mark.parametrize("workers", [2, 3, 16])
+@pytest.mark.parametrize("kw", [{}, dict(start_us=1500, n_frames=6), dict(n_frames=14), dict(start_us=-3000)])
+def test_histogram_workers_equal_one_thread(workers, kw):
+    """Groups of windows counted in threads give the single pass's array (balanced split, any edges)."""
+    ev = bursty_events(9)
+    one = histogram(ev, (W, H), 1000, dtype=np.int32, **kw)
+    np.testing.assert_array_equal(histogram(ev, (W, H), 1000, dtype=np.int32, workers=workers, **kw), one)
+    unsorted = ev.array[np.random.default_rng(2).permutation(len(ev))]  # sorted by the numpy path
+    np.testing.assert_array_equal(histogram(unsorted, (W, H), 1000, workers=workers, **kw), one)
+
+
+def test_histogram_workers_bad_input():
+    ev = bursty_events(10)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        histogram(ev, (W, H), 1000, workers=0)
+    arr = ev.array.copy()
+    arr["x"][-1] = W  # after the last window: checked before the threads start
+    with pytest.raises(ValueError, match=rf"event {len(arr) - 1} has x={W}"):
+        histogram(arr, (W, H), 1000, workers=2, n_frames=4)
+    hot = make_events([3] * 300, [2] * 300, 9000 + np.arange(300), [1] * 300, (W, H))
+    both = np.concatenate([random_events(11, n=500, t_max=10_000).array, hot.array])
+    both = both[np.argsort(both["t"], kind="stable")]
+    with pytest.raises(ValueError, match=r"more (events )?than dtype uint8") as err:
+        histogram(both, (W, H), 1000, dtype=np.uint8, workers=2, start_us=0)
+    if _compiled.fields(both, (W, H)) is not None:  # the window is counted in the second group
+        assert "pixel (x=3, y=2), polarity 1 of window 9" in str(err.value)

@@ -137,3 +137,10 @@ def check_count(n, name: str) -> int:
     if isinstance(n, bool) or int(n) != n or int(n) < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
     return int(n)
+
+
+def check_positive(n, name: str) -> int:
+    """A positive integer (a count of windows, threads, ...)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)

@@ -10,11 +10,12 @@ counting is sort-based (numpy's SIMD sort of one flat key per event, then run le
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from nvlib.represent import _compiled
-from nvlib.represent._input import check_delta_t, columns
+from nvlib.represent._input import check_delta_t, check_positive, columns
 from nvlib.represent.tbr import window_starts
 
 
@@ -37,16 +38,20 @@ def _count_keys(keys: np.ndarray, size: int, dtype) -> np.ndarray:
     return out
 
 
-def histogram(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us=None, dtype=np.int32) -> np.ndarray:
+def histogram(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us=None, dtype=np.int32,
+              workers: int = 1) -> np.ndarray:
     """Event counts per polarity in consecutive windows: ``(n_frames, 2, H, W)`` of ``dtype``.
 
     Window i covers ``[t0 + i*Δt, t0 + (i+1)*Δt)``, ``t0 = start_us`` or the first event time; without
     ``n_frames`` enough windows to cover the last event (tonic's ``ToFrame(time_window=Δt)`` instead drops
     the incomplete last window unless ``include_incomplete``, and returns ``(n, P, W, H)``-ordered zeros for
     empty input; here empty input gives ``(n, 2, H, W)`` zeros). A count that ``dtype`` cannot hold raises.
+    ``workers`` > 1 counts groups of consecutive windows in that many threads (the compiled pass releases
+    the GIL; the sort-based path runs in one).
     """
     dt = check_delta_t(delta_t_us)
-    fast = _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype)
+    workers = check_positive(workers, "workers")
+    fast = _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, workers)
     if fast is not None:
         return fast
     cols = columns(events, sensor_size)
@@ -77,9 +82,10 @@ def _histogram_sorted(cols, starts: np.ndarray, dt: int, dtype) -> np.ndarray:
     return out.reshape(n, 2, cols.height, cols.width)
 
 
-def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype):
-    """:func:`histogram` in one compiled pass over the fields, or None where the sort-based path must run
-    (no numba, non-integer output, unsorted times: that path sorts) or should name a bad event."""
+def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, workers=1):
+    """:func:`histogram` by the compiled pass (in ``workers`` threads over groups of windows), or None where
+    the sort-based path must run (no numba, non-integer output, unsorted times: that path sorts) or should
+    name a bad event."""
     dtype = np.dtype(dtype)
     f = _compiled.fields(events, sensor_size)
     if f is None or not np.issubdtype(dtype, np.integer):
@@ -87,16 +93,64 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype):
     x, y, t, p, w, h = f
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
-    n = starts.shape[0]
-    out = np.zeros(n * 2 * h * w, dtype)
-    flags, i = _compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out,
-                                        int(np.iinfo(dtype).max), int(t[0]) if n_ev else 0,
-                                        np.empty(min(n_ev, _compiled._CHUNK), np.int64))
-    if flags:
+    n, plane, cmax = starts.shape[0], 2 * h * w, int(np.iinfo(dtype).max)
+    out = np.zeros(n * plane, dtype)
+    if workers == 1 or n < 2:
+        results = [_compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out, cmax,
+                                            int(t[0]) if n_ev else 0, np.empty(min(n_ev, _compiled._CHUNK), np.int64))
+                   + (0,)]
+    else:
+        edges = _window_edges(f, starts, dt)
+        if edges is None:
+            return None
+        groups = _split_windows(edges, plane, workers)
+
+        def count(g):
+            scratch = np.empty(_compiled._CHUNK, np.int64)
+            return _count_windows(f, starts, dt, edges, g[0], g[1], out[g[0] * plane:g[1] * plane], cmax,
+                                  scratch) + (g[0],)
+
+        with ThreadPoolExecutor(len(groups) - 1) as pool:
+            results = list(pool.map(count, zip(groups[:-1], groups[1:])))
+    if any(flags for flags, _, _ in results):
         return None
-    if i >= 0:
-        raise _overflow(i, 0, h, w, dtype)
+    for _, i, first in results:
+        if i >= 0:
+            raise _overflow(i, first, h, w, dtype)
     return out.reshape(n, 2, h, w)
+
+
+def _window_edges(f, starts: np.ndarray, dt: int):
+    """Event index ranges of the windows ``[s, s + dt)``: ``edges[g]:edges[g+1]`` for window g (binary
+    search, exact for time-sorted events), once the events before the first window and after the last pass
+    :func:`~nvlib.represent._compiled.check_pass`; None when they do not (the passes over the windows check
+    the rest, including order across ranges)."""
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
+    edges = _compiled.search_edges(t, np.append(starts, starts[-1] + dt))
+    lo, hi = int(edges[0]), int(edges[-1])
+    for a, b in ((0, lo), (hi, n_ev)):
+        if _compiled.check_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h):
+            return None
+    return None if 0 < hi < n_ev and t[hi] < t[hi - 1] else edges
+
+
+def _count_windows(f, starts, dt, edges, g0: int, g1: int, out, cmax: int, scratch):
+    """The compiled pass over windows ``g0 .. g1-1`` into ``out`` (their output rows): ``(flags, k)``."""
+    x, y, t, p, w, h = f
+    a, b = int(edges[g0]), int(edges[g1])
+    prev = int(t[a - 1]) if a else (int(t[0]) if b else 0)
+    return _compiled.histogram_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h, int(starts[g0]),
+                                    dt, g1 - g0, out, cmax, prev, scratch)
+
+
+def _split_windows(edges: np.ndarray, plane: int, parts: int) -> list:
+    """Window boundaries ``0 = g_0 < ... < g_k = n`` (k <= ``parts``) giving each group about the same work:
+    its events plus its bins to zero (16 bins weighed as one event, as measured)."""
+    n = edges.shape[0] - 1
+    cost = (edges - edges[0]) + np.arange(n + 1) * (plane / 16)
+    cuts = np.searchsorted(cost, cost[-1] * np.arange(1, parts) / parts)
+    return [0] + sorted({int(c) for c in cuts if 0 < c < n}) + [n]
 
 
 def _overflow(i: int, first: int, h: int, w: int, dtype) -> ValueError:
@@ -120,13 +174,12 @@ def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, st
     sensor, possibly after earlier batches were yielded.
     """
     dt = check_delta_t(delta_t_us)
-    if isinstance(batch, bool) or int(batch) != batch or int(batch) < 1:
-        raise ValueError(f"batch must be a positive integer number of windows, got {batch!r}")
+    batch = check_positive(batch, "batch")
     dtype = np.dtype(dtype)
     f = _compiled.fields(events, sensor_size)
     if f is None or not np.issubdtype(dtype, np.integer):
-        return _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, int(batch))
-    return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, int(batch))
+        return _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, batch)
+    return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
 
 
 _SPARSE = 32  # bins per event below which a batch is cleared event by event rather than whole
@@ -142,12 +195,8 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
         if n_ev and _compiled.check_pass(x, y, t, p, w, h):
             raise _stream_error(events, sensor_size)
         return
-    edges = _compiled.search_edges(t, np.append(starts, starts[-1] + dt))
-    lo, hi = int(edges[0]), int(edges[-1])
-    # events before the first window and after the last are only checked (the passes check the rest)
-    if (_compiled.check_pass(x[:lo], y[:lo], t[:lo], None if p is None else p[:lo], w, h)
-            or _compiled.check_pass(x[hi:], y[hi:], t[hi:], None if p is None else p[hi:], w, h)
-            or 0 < hi < n_ev and t[hi] < t[hi - 1]):
+    edges = _window_edges(f, starts, dt)
+    if edges is None:
         raise _stream_error(events, sensor_size)
     cmax = int(np.iinfo(dtype).max)
     buf = np.zeros(min(batch, n) * plane, dtype)
@@ -156,9 +205,7 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
         nb = min(batch, n - g)
         a, b = int(edges[g]), int(edges[g + nb])
         out = buf[:nb * plane]
-        prev = int(t[a - 1]) if a else (int(t[0]) if b else 0)
-        flags, k = _compiled.histogram_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h,
-                                            int(starts[g]), dt, nb, out, cmax, prev, scratch)
+        flags, k = _count_windows(f, starts, dt, edges, g, g + nb, out, cmax, scratch)
         if flags:
             raise _stream_error(events, sensor_size)
         if k >= 0:
