@@ -146,9 +146,10 @@ def _count_windows(f, starts, dt, edges, g0: int, g1: int, out, cmax: int, scrat
 
 def _split_windows(edges: np.ndarray, plane: int, parts: int) -> list:
     """Window boundaries ``0 = g_0 < ... < g_k = n`` (k <= ``parts``) giving each group about the same work:
-    its events plus its bins to zero (16 bins weighed as one event, as measured)."""
+    its events plus its bins to allocate and zero, 24 bins weighed as one event (on a 2-core VM, faulting in
+    one 1280x720x2 int16 plane took about 0.6 ms, counting an event about 8 ns)."""
     n = edges.shape[0] - 1
-    cost = (edges - edges[0]) + np.arange(n + 1) * (plane / 16)
+    cost = (edges - edges[0]) + np.arange(n + 1) * (plane / 24)
     cuts = np.searchsorted(cost, cost[-1] * np.arange(1, parts) / parts)
     return [0] + sorted({int(c) for c in cuts if 0 < c < n}) + [n]
 
