@@ -122,9 +122,6 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
                                                w_end, prev, r)
         if bad:
             return check_pass(x, y, t, p, w, h), -1
-        if ne <= cmax:  # no bin can overflow: adds only
-            _add_round(r, out)
-            continue
         for j in range(c1 - c0):
             k = r[j]
             if k < 0:
@@ -134,16 +131,6 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
                 return 0, k
             out[k] = v
     return 0, -1
-
-
-@_njit
-def _add_round(idx, out):  # pragma: no cover - compiled
-    """``out[k] += 1`` for each ``k >= 0`` in ``idx``."""
-    one = out.dtype.type(1)
-    for j in range(idx.shape[0]):
-        k = idx[j]
-        if k >= 0:
-            out[k] += one
 
 
 @_njit

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from nvlib.events import Events
 from nvlib.represent import _compiled
 from nvlib.represent._input import check_delta_t, check_positive, columns
 from nvlib.represent.tbr import window_starts
@@ -237,8 +238,6 @@ def _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, batch):
 
 def _check_sorted(events) -> None:
     """Raise naming the first event earlier than the one before it."""
-    from nvlib.events import Events
-
     t = (events.array if isinstance(events, Events) else events)["t"]
     bad = np.flatnonzero(t[1:] < t[:-1])
     if bad.size:
