@@ -294,3 +294,48 @@ def test_compiled_pass_equals_numpy_path(kw, order, monkeypatch):
     assert fast.dtype == slow.dtype and fast.shape == slow.shape
     np.testing.assert_array_equal(fast, slow)
     assert fast.any()
+
+
+@pytest.mark.parametrize("fault", ["none", "disorder across rounds", "disorder at range end", "disorder in suffix",
+                                   "bad y in range", "bad x before start", "bad y after end", "polarity 3 ignored"])
+def test_compiled_pass_checks_every_round_and_the_events_outside_the_windows(fault, monkeypatch):
+    """The compiled TBR checks its range in rounds of 4096 events and the events before and after the
+    windows by a separate pass: a fault anywhere hands over to the numpy path (which sorts, or names the
+    event); faults it need not see change nothing."""
+    from nvlib.represent import _compiled
+
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(5)
+    n, dt, n_bits, start = 20_000, 50, 8, 20_000
+    arr = make_events(rng.integers(0, W, n), rng.integers(0, H, n), np.arange(n) * 10, rng.integers(0, 2, n),
+                      (W, H)).array
+    n_frames = 2 * (n * 10 - start) // (3 * n_bits * dt)  # windows end two thirds into the events after start
+    a, b = start // 10, start // 10 + n_frames * n_bits * dt // 10  # the events inside the windows
+    assert b - a > 8000 and b < n - 2
+    i = {"disorder across rounds": a + 4096, "disorder at range end": b, "disorder in suffix": b + 1}.get(fault)
+    if i is not None:  # one event moved three slices earlier than the one before it
+        arr["t"][i] = arr["t"][i - 1] - 3 * dt
+    if fault == "bad y in range":
+        arr["y"][a + 5000] = H
+    if fault == "bad x before start":
+        arr["x"][3] = -1
+    if fault == "bad y after end":
+        arr["y"][n - 1] = H + 2
+    if fault == "polarity 3 ignored":
+        arr["p"][a + 7000] = 3
+    numpy_runs = []
+    frames = tbr_mod._tbr_frames
+    monkeypatch.setattr(tbr_mod, "_tbr_frames", lambda *a, **k: numpy_runs.append(1) or frames(*a, **k))
+    kw = dict(delta_t_us=dt, n_bits=n_bits, start_us=start, n_frames=n_frames, normalize=False)
+    if fault.startswith("bad"):
+        bad = {"bad y in range": f"event {a + 5000} has y={H}", "bad x before start": "event 3 has x=-1",
+               "bad y after end": f"event {n - 1} has y={H + 2}"}[fault]
+        with pytest.raises(ValueError, match=bad):
+            tbr(arr, (W, H), **kw)
+        return
+    got = tbr(arr, (W, H), **kw)
+    assert numpy_runs == ([1] if fault.startswith("disorder") else [])
+    srt = arr[np.argsort(arr["t"], kind="stable")]
+    starts = start + n_bits * dt * np.arange(n_frames)
+    np.testing.assert_array_equal(got, reference_codes(Events(srt, (W, H)), starts, dt, n_bits))

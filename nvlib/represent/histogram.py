@@ -101,7 +101,7 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, work
                                             int(t[0]) if n_ev else 0, np.empty(min(n_ev, _compiled._CHUNK), np.int64))
                    + (0,)]
     else:
-        edges = _window_edges(f, starts, dt)
+        edges = _compiled.window_edges(f, starts, dt)
         if edges is None:
             return None
         groups = _split_windows(edges, plane, workers)
@@ -119,21 +119,6 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, work
         if i >= 0:
             raise _overflow(i, first, h, w, dtype)
     return out.reshape(n, 2, h, w)
-
-
-def _window_edges(f, starts: np.ndarray, dt: int):
-    """Event index ranges of the windows ``[s, s + dt)``: ``edges[g]:edges[g+1]`` for window g (binary
-    search, exact for time-sorted events), once the events before the first window and after the last pass
-    :func:`~nvlib.represent._compiled.check_pass`; None when they do not (the passes over the windows check
-    the rest, including order across ranges)."""
-    x, y, t, p, w, h = f
-    n_ev = t.shape[0]
-    edges = _compiled.search_edges(t, np.append(starts, starts[-1] + dt))
-    lo, hi = int(edges[0]), int(edges[-1])
-    for a, b in ((0, lo), (hi, n_ev)):
-        if _compiled.check_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h):
-            return None
-    return None if 0 < hi < n_ev and t[hi] < t[hi - 1] else edges
 
 
 def _count_windows(f, starts, dt, edges, g0: int, g1: int, out, cmax: int, scratch):
@@ -197,7 +182,7 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
         if n_ev and _compiled.check_pass(x, y, t, p, w, h):
             raise _stream_error(events, sensor_size)
         return
-    edges = _window_edges(f, starts, dt)
+    edges = _compiled.window_edges(f, starts, dt)
     if edges is None:
         raise _stream_error(events, sensor_size)
     cmax = int(np.iinfo(dtype).max)

@@ -189,25 +189,36 @@ def tbr(events, sensor_size=None, delta_t_us=5000, n_bits=8, normalize=True, sta
 
 
 def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames, msb_newest, polarity):
-    """:func:`tbr` (back-to-back windows) in one compiled pass over the event fields, or None where the
-    checked numpy path must run (no numba, unsorted times: it sorts; a bad event: it names it)."""
+    """:func:`tbr` (back-to-back windows) by the compiled pass over the events inside them (their range by
+    binary search), or None where the checked numpy path must run (no numba, unsorted times: it sorts; a
+    bad event: it names it)."""
     f = _compiled.fields(events, sensor_size)
     if f is None:
         return None
     x, y, t, p, w, h = f
     n_ev = t.shape[0]
-    if polarity and p is None:
+    if not polarity:
+        p = None
+    elif p is None:
         p = np.zeros(n_ev, np.uint8)
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, n_bits * dt, start_us,
                            n_frames)
     n = starts.shape[0]
     chans = 2 if polarity else 1
     out = np.zeros((n, chans * h * w), np.float32 if normalize else code_dtype(n_bits))
-    buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
-    flags = _compiled.tbr_pass(x, y, t, p if polarity else None, w, h, int(starts[0]) if n else 0, dt, n_bits,
-                               msb_newest, n, buf, out, normalize, np.float32((1 << n_bits) - 1))
-    if flags:
-        return None
+    if n == 0:
+        if n_ev and _compiled.check_pass(x, y, t, p, w, h):
+            return None
+    else:
+        edges = _compiled.window_edges((x, y, t, p, w, h), starts, n_bits * dt)
+        if edges is None:
+            return None
+        a, b = int(edges[0]), int(edges[-1])
+        buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
+        if _compiled.tbr_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h, int(starts[0]), dt,
+                              n_bits, msb_newest, buf, out, normalize, np.float32((1 << n_bits) - 1),
+                              int(t[a - 1]) if a else (int(t[0]) if n_ev else 0)):
+            return None
     return out.reshape((n, 2, h, w) if polarity else (n, h, w))
 
 
