@@ -339,3 +339,43 @@ def test_compiled_pass_checks_every_round_and_the_events_outside_the_windows(fau
     srt = arr[np.argsort(arr["t"], kind="stable")]
     starts = start + n_bits * dt * np.arange(n_frames)
     np.testing.assert_array_equal(got, reference_codes(Events(srt, (W, H)), starts, dt, n_bits))
+
+
+@pytest.mark.parametrize("kw", [dict(n_bits=8), dict(n_bits=16, normalize=False), dict(n_bits=3, polarity=True),
+                                dict(n_bits=12, msb_newest=False, normalize=False)])
+@pytest.mark.parametrize("case", ["sorted", "starts unsorted", "events unsorted", "no events", "no windows"])
+def test_compiled_windows_equal_numpy_path(kw, case, monkeypatch):
+    """Windows that overlap, leave gaps, repeat, or lie before the first and after the last event: the
+    compiled windows pass equals the numpy path (which also handles unsorted starts and events)."""
+    from nvlib.represent import _compiled
+
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(17)
+    n = 9000
+    arr = make_events(rng.integers(0, W, n), rng.integers(0, H, n), np.sort(rng.integers(0, 300_000, n)),
+                      rng.integers(0, 2, n), (W, H)).array
+    starts = np.sort(np.concatenate([rng.integers(-50_000, 350_000, 40), [1000, 1000, -90_000, 400_000]]))
+    if case == "starts unsorted":
+        starts = starts[rng.permutation(starts.size)]
+    if case == "events unsorted":
+        arr = arr[rng.permutation(n)]
+    if case == "no events":
+        arr = arr[:0]
+    if case == "no windows":
+        starts = starts[:0]
+    fast = tbr_windows(arr, (W, H), starts, 900, **kw)
+    monkeypatch.setattr(_compiled, "fields", lambda *a: None)
+    slow = tbr_windows(arr, (W, H), starts, 900, **kw)
+    assert fast.dtype == slow.dtype and fast.shape == slow.shape
+    np.testing.assert_array_equal(fast, slow)
+    assert fast.any() == (case not in ("no events", "no windows"))
+
+
+def test_compiled_windows_name_a_bad_event_outside_every_window():
+    rng = np.random.default_rng(3)
+    ev = random_events(rng, 5000, t_max=100_000)
+    arr = ev.array.copy()
+    arr["x"][-1] = W  # the last event, after every window
+    with pytest.raises(ValueError, match=f"event 4999 has x={W}"):
+        tbr_windows(arr, (W, H), [0, 20_000], 1000, 8)

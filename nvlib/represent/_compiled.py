@@ -15,9 +15,6 @@ try:  # pragma: no cover - exercised when numba is installed
 except ImportError:  # pragma: no cover
     _numba = None
 
-UNSORTED, BAD_X, BAD_Y, BAD_P = range(4)
-
-
 def _njit(fn):
     return _numba.njit(cache=True, nogil=True)(fn) if _numba is not None else None
 
@@ -39,31 +36,42 @@ def fields(events, sensor_size):
     return arr["x"], arr["y"], arr["t"], (arr["p"] if "p" in arr.dtype.names else None), w, h
 
 
+_CHUNK = 65536  # events per round of histogram_pass: their output indices (512 KiB) stay in L2
+
+
 @_njit
-def _flags(unsorted, bad_x, bad_y, bad_p):  # pragma: no cover - compiled
-    return ((1 << UNSORTED) * unsorted) | ((1 << BAD_X) * bad_x) | ((1 << BAD_Y) * bad_y) | ((1 << BAD_P) * bad_p)
+def _valid_round(xs, ys, ts, ps, w, h, prev):  # pragma: no cover - compiled
+    """True when any event of these zero-based views lies outside the sensor, has a polarity other than
+    0/1, or is earlier than the one before it (``prev``: the time before the first). Branch-free."""
+    bad = 0
+    uw = np.uint64(w)
+    uh = np.uint64(h)
+    for i in range(ts.shape[0]):
+        ti = ts[i]
+        bad += (np.int64(np.uint64(np.int64(xs[i])) >= uw) + np.int64(np.uint64(np.int64(ys[i])) >= uh)
+                + np.int64(ti < prev))
+        if ps is not None:
+            bad += np.int64(np.uint64(np.int64(ps[i])) > np.uint64(1))
+        prev = ti
+    return bad != 0
 
 
 @_njit
 def check_pass(x, y, t, p, w, h):  # pragma: no cover - compiled
-    """Problems of the whole stream as bit flags, in one branch-free pass (vectorisable): 1 << UNSORTED,
-    1 << BAD_X, 1 << BAD_Y, 1 << BAD_P; 0 when every event is inside the sensor, polarities are 0/1 and
-    times never decrease."""
-    bad_x = False
-    bad_y = False
-    bad_p = False
-    unsorted = False
-    for i in range(t.shape[0]):
-        bad_x |= (x[i] < 0) | (x[i] >= w)
-        bad_y |= (y[i] < 0) | (y[i] >= h)
-        if p is not None:
-            bad_p |= (p[i] != 0) & (p[i] != 1)
-    for i in range(1, t.shape[0]):
-        unsorted |= t[i] < t[i - 1]
-    return _flags(unsorted, bad_x, bad_y, bad_p)
-
-
-_CHUNK = 65536  # events per round of histogram_pass: their output indices (512 KiB) stay in L2
+    """True when any event of the stream lies outside the sensor, has a polarity other than 0/1, or is
+    earlier than the one before it; by :func:`_valid_round` over zero-based rounds of :data:`_CHUNK`."""
+    ne = t.shape[0]
+    prev = t[0] if ne else 0
+    for c0 in range(0, ne, _CHUNK):
+        c1 = min(ne, c0 + _CHUNK)
+        if p is None:
+            bad = _valid_round(x[c0:c1], y[c0:c1], t[c0:c1], None, w, h, prev)
+        else:
+            bad = _valid_round(x[c0:c1], y[c0:c1], t[c0:c1], p[c0:c1], w, h, prev)
+        if bad:
+            return True
+        prev = t[c1 - 1]
+    return False
 
 
 @_njit
@@ -104,7 +112,7 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
     before ``t[0]`` (``t[0]`` itself for a whole stream), checked against it for order. ``idx``: int64
     scratch of at least ``min(len(t), _CHUNK)``; when it holds ``len(t)`` entries, ``idx[:len(t)]`` keeps
     every event's output index afterwards (-1: outside the windows), for :func:`clear_at`.
-    Returns ``(flags, -1)`` for a stream with problems (``out`` is then partial: callers discard it),
+    Returns ``(1, -1)`` for a stream with problems (``out`` is then partial: callers discard it),
     ``(0, k)`` when count ``out[k]`` would exceed ``cmax``, else ``(0, -1)``."""
     ne = t.shape[0]
     keep = idx.shape[0] >= ne
@@ -121,7 +129,7 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
             bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], p[c0:c1], w, h, t0, dt, t_end, f,
                                                w_end, prev, r)
         if bad:
-            return check_pass(x, y, t, p, w, h), -1
+            return 1, -1
         for j in range(c1 - c0):
             k = r[j]
             if k < 0:
@@ -190,23 +198,6 @@ _TBR_CHUNK = 4096  # events per round of tbr_pass: checked, then read again from
 
 
 @_njit
-def _valid_round(xs, ys, ts, ps, w, h, prev):  # pragma: no cover - compiled
-    """True when any event of these zero-based views lies outside the sensor, has a polarity other than
-    0/1, or is earlier than the one before it (``prev``: the time before the first). Branch-free."""
-    bad = 0
-    uw = np.uint64(w)
-    uh = np.uint64(h)
-    for i in range(ts.shape[0]):
-        ti = ts[i]
-        bad += (np.int64(np.uint64(np.int64(xs[i])) >= uw) + np.int64(np.uint64(np.int64(ys[i])) >= uh)
-                + np.int64(ti < prev))
-        if ps is not None:
-            bad += np.int64(np.uint64(np.int64(ps[i])) > np.uint64(1))
-        prev = ti
-    return bad != 0
-
-
-@_njit
 def _tbr_round(xs, ys, ts, ps, w, plane, t0, dt, n_bits, msb_newest, flat, buf, out, normalize, den, f, s_end,
                base, bit):  # pragma: no cover - compiled
     """Set each event's slice bit for one round of :func:`tbr_pass` (valid, time-sorted zero-based views);
@@ -267,6 +258,29 @@ def tbr_pass(x, y, t, p, w, h, t0, dt, n_bits, msb_newest, buf, out, normalize, 
     if f >= 0:
         _flush(buf, out, f, normalize, den)
     return False
+
+
+@_njit
+def tbr_windows_pass(x, y, t, p, w, h, starts, lo, hi, dt, n_bits, msb_newest, buf, out, normalize,
+                     den):  # pragma: no cover - compiled
+    """TBR of windows ``[starts[i], starts[i] + N*dt)`` that may overlap or leave gaps, from a stream that
+    passed :func:`check_pass`: window i's events are ``lo[i]:hi[i]`` (binary search); their bits are set in
+    ``buf`` as in :func:`tbr_pass` and flushed into ``out[i]`` (rows of empty windows are not written)."""
+    flat = buf.reshape(-1)
+    plane = h * w
+    for i in range(starts.shape[0]):
+        a = lo[i]
+        b = hi[i]
+        if a >= b:
+            continue
+        row = out[i:i + 1]
+        if p is None:
+            _tbr_round(x[a:b], y[a:b], t[a:b], None, w, plane, starts[i], dt, n_bits, msb_newest, flat, buf, row,
+                       normalize, den, -1, starts[i], 0, np.uint8(0))
+        else:
+            _tbr_round(x[a:b], y[a:b], t[a:b], p[a:b], w, plane, starts[i], dt, n_bits, msb_newest, flat, buf,
+                       row, normalize, den, -1, starts[i], 0, np.uint8(0))
+        _flush(buf, row, 0, normalize, den)
 
 
 def window_edges(f, starts: np.ndarray, window: int):

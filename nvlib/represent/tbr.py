@@ -188,29 +188,39 @@ def tbr(events, sensor_size=None, delta_t_us=5000, n_bits=8, normalize=True, sta
     return _shape_output(_tbr_frames(cols, starts, dt, n, msb_newest, polarity, normalize), cols, polarity)
 
 
-def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames, msb_newest, polarity):
-    """:func:`tbr` (back-to-back windows) by the compiled pass over the events inside them (their range by
-    binary search), or None where the checked numpy path must run (no numba, unsorted times: it sorts; a
-    bad event: it names it)."""
+def _tbr_fields(events, sensor_size, polarity):
+    """:func:`~nvlib.represent._compiled.fields` with ``p`` as the TBR reads it: None when polarity is
+    ignored, zeros when it is asked for but absent."""
     f = _compiled.fields(events, sensor_size)
     if f is None:
         return None
     x, y, t, p, w, h = f
-    n_ev = t.shape[0]
     if not polarity:
         p = None
     elif p is None:
-        p = np.zeros(n_ev, np.uint8)
+        p = np.zeros(t.shape[0], np.uint8)
+    return x, y, t, p, w, h
+
+
+def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames, msb_newest, polarity):
+    """:func:`tbr` (back-to-back windows) by the compiled pass over the events inside them (their range by
+    binary search), or None where the checked numpy path must run (no numba, unsorted times: it sorts; a
+    bad event: it names it)."""
+    f = _tbr_fields(events, sensor_size, polarity)
+    if f is None:
+        return None
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, n_bits * dt, start_us,
                            n_frames)
     n = starts.shape[0]
     chans = 2 if polarity else 1
     out = np.zeros((n, chans * h * w), np.float32 if normalize else code_dtype(n_bits))
     if n == 0:
-        if n_ev and _compiled.check_pass(x, y, t, p, w, h):
+        if _compiled.check_pass(x, y, t, p, w, h):
             return None
     else:
-        edges = _compiled.window_edges((x, y, t, p, w, h), starts, n_bits * dt)
+        edges = _compiled.window_edges(f, starts, n_bits * dt)
         if edges is None:
             return None
         a, b = int(edges[0]), int(edges[-1])
@@ -227,15 +237,42 @@ def tbr_windows(events, sensor_size, starts_us, delta_t_us=5000, n_bits=8, norma
     """TBR frames for arbitrary window starts: frame i covers ``[starts_us[i], starts_us[i] + N*Δt)``."""
     dt = check_delta_t(delta_t_us)
     n = check_bits(n_bits)
-    cols = columns(events, sensor_size, polarity=polarity)
     starts = np.asarray(starts_us)
     if starts.ndim != 1:
         raise ValueError(f"window start times must be a 1-d array, got shape {starts.shape}")
     if starts.size and not np.issubdtype(starts.dtype, np.integer):
         if not np.all(np.mod(starts, 1) == 0):
             raise ValueError("window start times must be whole microseconds")
-    frames = _tbr_frames(cols, starts.astype(np.int64), dt, n, msb_newest, polarity, normalize)
+    starts = starts.astype(np.int64)
+    fast = _tbr_windows_compiled(events, sensor_size, starts, dt, n, normalize, msb_newest, polarity)
+    if fast is not None:
+        return fast
+    cols = columns(events, sensor_size, polarity=polarity)
+    frames = _tbr_frames(cols, starts, dt, n, msb_newest, polarity, normalize)
     return _shape_output(frames, cols, polarity)
+
+
+def _tbr_windows_compiled(events, sensor_size, starts, dt, n_bits, normalize, msb_newest, polarity):
+    """:func:`tbr_windows` for non-decreasing starts by the compiled windows pass, after one compiled
+    check of the whole stream; None where the numpy path must run (no numba, starts out of order,
+    unsorted or bad events)."""
+    f = None if starts.size > 1 and np.any(starts[1:] < starts[:-1]) else _tbr_fields(events, sensor_size, polarity)
+    if f is None:
+        return None
+    x, y, t, p, w, h = f
+    n_ev = t.shape[0]
+    if _compiled.check_pass(x, y, t, p, w, h):
+        return None
+    chans = 2 if polarity else 1
+    n = starts.shape[0]
+    out = np.zeros((n, chans * h * w), np.float32 if normalize else code_dtype(n_bits))
+    if n and n_ev:
+        lo = _compiled.search_edges(t, starts)
+        hi = _compiled.search_edges(t, starts + n_bits * dt)
+        buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
+        _compiled.tbr_windows_pass(x, y, t, p, w, h, starts, lo, hi, dt, n_bits, msb_newest, buf, out, normalize,
+                                   np.float32((1 << n_bits) - 1))
+    return out.reshape((n, 2, h, w) if polarity else (n, h, w))
 
 
 def tbr_memory_bytes(sensor_size, n_bits: int) -> dict:
