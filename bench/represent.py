@@ -19,9 +19,11 @@ run (CPU-time ratios are the steadier ones on a shared machine):
 * Histogram baseline: ``tonic.functional.to_frame_numpy(time_window=Δt)`` itself. Also timed: the floor
   of any materialised histogram (``np.zeros`` of the output plus a write to each of its pages: what
   allocating and faulting in the output costs before one event is counted), and ``iter_histograms``,
-  which streams the same windows one at a time through one reused buffer; ``histogram(workers=2)`` counts
-  in two threads (the only multi-threaded line: its ratio is against single-threaded tonic, and its CPU
-  time is summed over both threads).
+  which streams the same windows one at a time through one reused buffer. The lines marked "2 threads"
+  (``histogram(workers=2)``) are the only multi-threaded ones: their ratios are against single-threaded
+  tonic, and their CPU time is summed over the threads. Last, ``iter_histograms`` feeds a consumer that
+  sleeps 1 ms per window (a GPU step's stand-in), counting in the consumer's thread (workers=1) or two
+  windows ahead in 2 threads (workers=2): the ratio is workers=2 against workers=1.
 All outputs are checked equal to nvlib's before timing is reported.
 """
 from __future__ import annotations
@@ -213,7 +215,28 @@ def suite(ev, args, hist_dts) -> None:
             assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"
         ts, _ = best_time(lambda: drain(iter_histograms(ev, (W, H), dt, dtype=np.int16)), args.repeat)
         report("nvlib.represent.iter_histograms (window by window)", ts, tb, "tonic")
+        if dt == hist_dts[0]:
+            waiting_consumer(ev, dt, args.repeat)
         del ref
+
+
+def waiting_consumer(ev, dt, repeat, wait_s=0.001) -> None:
+    """``iter_histograms`` feeding a consumer that waits ``wait_s`` per window (a stand-in for a GPU step),
+    counted in the consumer's thread (workers=1) and ahead in 2 threads (workers=2)."""
+    t0 = time.perf_counter()
+    for _ in range(20):
+        time.sleep(wait_s)
+    slept = (time.perf_counter() - t0) / 20
+
+    def run(workers):
+        for _ in iter_histograms(ev, (W, H), dt, dtype=np.int16, workers=workers):
+            time.sleep(wait_s)
+
+    (one, _), _ = best_time(lambda: run(1), repeat)
+    (two, _), _ = best_time(lambda: run(2), repeat)
+    print(f"  iter_histograms feeding a consumer that sleeps {wait_s * 1e3:g} ms per window (measured "
+          f"{slept * 1e3:.2f} ms): workers=1 {one * 1e3:.1f} ms, workers=2 (2 threads) {two * 1e3:.1f} ms wall, "
+          f"{one / two:.2f}x vs workers=1")
 
 
 def main(argv=None) -> int:

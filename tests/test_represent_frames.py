@@ -1,4 +1,6 @@
 """Histograms, voxel grid, time surface and count image against tonic and hand-computed values."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -176,18 +178,20 @@ def streamed(ev, dt, **kw):
     return out, firsts
 
 
-@pytest.mark.parametrize("path", ["compiled", "numpy"])
+@pytest.mark.parametrize("path", ["compiled", "compiled, 2 workers", "compiled, 3 workers", "numpy"])
 @pytest.mark.parametrize("batch", [1, 3, 50])
 @pytest.mark.parametrize("kw", [{}, dict(start_us=1500, n_frames=6), dict(n_frames=14)])
 def test_iter_histograms_equals_histogram(path, batch, kw, monkeypatch):
-    """Every batch equals the matching slice of histogram(), whatever was in the buffer before it."""
-    if path == "compiled" and _compiled._numba is None:
+    """Every batch equals the matching slice of histogram(), whatever was in the buffer before it (with
+    workers, whatever the batch counted into that buffer ``workers + 1`` steps before)."""
+    if path.startswith("compiled") and _compiled._numba is None:
         pytest.skip("numba not installed")
     ev = bursty_events(5)
     ref = histogram(ev, (W, H), 1000, dtype=np.int32, **kw)
     if path == "numpy":
         monkeypatch.setattr(_compiled, "fields", lambda *a: None)
-    batches, firsts = streamed(ev, 1000, batch=batch, **kw)
+    workers = int(path.split(", ")[1][0]) if ", " in path else 1
+    batches, firsts = streamed(ev, 1000, batch=batch, workers=workers, **kw)
     assert firsts == list(range(0, ref.shape[0], batch))
     assert all(len(b) == min(batch, ref.shape[0] - i) for b, i in zip(batches, firsts))
     np.testing.assert_array_equal(np.concatenate(batches), ref)
@@ -206,7 +210,26 @@ def test_iter_histograms_reuses_one_buffer_and_dtype():
     np.testing.assert_array_equal(float_frames, histogram(ev, (W, H), 1000, dtype=np.float32))
 
 
-def test_iter_histograms_empty_and_bad_input():
+def test_iter_histograms_workers_rotate_buffers_and_stop_cleanly():
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = bursty_events(12)
+    frames = [f for _, f in iter_histograms(ev, (W, H), 1000, dtype=np.int16, workers=2)]
+    assert len(frames) == 10
+    assert all(np.shares_memory(frames[i], frames[i + 3]) for i in range(7))  # three buffers, in turn
+    assert not any(np.shares_memory(frames[i], frames[i + 1]) for i in range(9))
+    threads = threading.active_count()
+    it = iter_histograms(ev, (W, H), 1000, workers=3)
+    first = next(it)[1].copy()
+    it.close()  # waits for the batches counted ahead, then lets the threads go
+    assert threading.active_count() == threads
+    np.testing.assert_array_equal(first, histogram(ev, (W, H), 1000)[:1])
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        iter_histograms(ev, (W, H), 1000, workers=0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_iter_histograms_empty_and_bad_input(workers):
     empty = Events(np.empty(0, EVENT_DTYPE), (W, H))
     assert list(iter_histograms(empty, (W, H), 1000)) == []
     (i, z), = iter_histograms(empty, (W, H), 1000, n_frames=2, batch=4)
@@ -219,7 +242,7 @@ def test_iter_histograms_empty_and_bad_input():
     arr = ev.array.copy()
     k = int(np.searchsorted(arr["t"], 6000))  # a decrease after the first windows were yielded
     arr["t"][k] = arr["t"][k - 1] - 1
-    it = iter_histograms(arr, (W, H), 1000)
+    it = iter_histograms(arr, (W, H), 1000, workers=workers)
     assert next(it)[0] == 0
     with pytest.raises(ValueError, match=rf"event {k} \(t={arr['t'][k]} us\) is earlier than event {k - 1}"):
         list(it)
@@ -229,7 +252,7 @@ def test_iter_histograms_empty_and_bad_input():
         next(iter_histograms(arr, (W, H), 1000, n_frames=3))
     hot = make_events([2] * 300, [1] * 300, 5000 + np.arange(300), [0] * 300, (W, H))
     with pytest.raises(ValueError, match=r"more (events )?than dtype uint8") as err:
-        list(iter_histograms(hot, (W, H), 1000, dtype=np.uint8, start_us=1000))
+        list(iter_histograms(hot, (W, H), 1000, dtype=np.uint8, start_us=1000, workers=workers))
     if _compiled.fields(hot, (W, H)) is not None:  # the compiled pass names the bin and the window
         assert "pixel (x=2, y=1), polarity 0 of window 4" in str(err.value)
 

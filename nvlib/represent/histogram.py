@@ -9,6 +9,7 @@ counting is sort-based (numpy's SIMD sort of one flat key per event, then run le
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -148,13 +149,15 @@ def _overflow(i: int, first: int, h: int, w: int, dtype) -> ValueError:
 
 
 def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, start_us=None, dtype=np.int32,
-                    batch: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+                    batch: int = 1, workers: int = 1) -> Iterator[tuple[int, np.ndarray]]:
     """:func:`histogram`'s windows a batch at a time: yields ``(i, frames)``, ``frames`` the read-only
     ``(b, 2, H, W)`` counts of windows ``i .. i+b-1`` (``b <= batch``), equal to ``histogram(...)[i:i+b]``.
 
     Memory is one batch of frames, however long the stream: with numba every batch is written into the same
     buffer, so ``frames`` holds until the next step (copy it to keep it). Between batches the buffer is
     cleared only where the last batch's events fell when they were few (under one per 32 bins), else whole.
+    ``workers`` > 1 counts the next ``workers`` batches ahead in that many threads while the current one
+    is in use (``workers + 1`` buffers; the compiled pass releases the GIL).
     For data loaders and long recordings: a materialised histogram costs at least writing every one of its
     bins once, however few events there are. Events must be time-sorted (:func:`histogram` sorts, this
     streams): an event earlier than the one before it raises ``ValueError``, as does one outside the
@@ -162,18 +165,42 @@ def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, st
     """
     dt = check_delta_t(delta_t_us)
     batch = check_positive(batch, "batch")
+    workers = check_positive(workers, "workers")
     dtype = np.dtype(dtype)
     f = _compiled.fields(events, sensor_size)
     if f is None or not np.issubdtype(dtype, np.integer):
         return _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, batch)
-    return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
+    return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch, workers)
 
 
 _SPARSE = 32  # bins per event below which a batch is cleared event by event rather than whole
 
 
-def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch):
-    """:func:`iter_histograms` with the compiled pass, one reused buffer, window ranges by binary search."""
+class _Slot:
+    """A reusable batch buffer of :func:`iter_histograms` and the output indices of the events last
+    counted into it (kept when they are few enough to clear one by one)."""
+
+    def __init__(self, size: int, dtype):
+        self.buf = np.zeros(size, dtype)
+        self.scratch = np.empty(max(_compiled._CHUNK, size // _SPARSE), np.int64)
+        self.used = 0
+
+    def count(self, f, starts, dt, edges, g: int, nb: int, cmax: int):
+        """Clear what the last batch left, then count windows ``g .. g+nb-1``: ``(flags, k, out)``."""
+        if self.used * _SPARSE <= self.buf.size:
+            _compiled.clear_at(self.buf, self.scratch[:self.used])
+        else:
+            self.buf[:] = 0
+        out = self.buf[:nb * 2 * f[4] * f[5]]
+        flags, k = _count_windows(f, starts, dt, edges, g, g + nb, out, cmax, self.scratch)
+        self.used = int(edges[g + nb] - edges[g])
+        return flags, k, out
+
+
+def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch, workers=1):
+    """:func:`iter_histograms` with the compiled pass, reused buffers, window ranges by binary search; with
+    ``workers`` > 1, batch j is counted in a thread into buffer ``j % (workers + 1)`` while earlier ones
+    are yielded (submitted once batch j - workers - 1, the buffer's last user, has been released)."""
     x, y, t, p, w, h = f
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
@@ -186,24 +213,39 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch)
     if edges is None:
         raise _stream_error(events, sensor_size)
     cmax = int(np.iinfo(dtype).max)
-    buf = np.zeros(min(batch, n) * plane, dtype)
-    scratch = np.empty(max(_compiled._CHUNK, buf.size // _SPARSE), np.int64)
-    for g in range(0, n, batch):
-        nb = min(batch, n - g)
-        a, b = int(edges[g]), int(edges[g + nb])
-        out = buf[:nb * plane]
-        flags, k = _count_windows(f, starts, dt, edges, g, g + nb, out, cmax, scratch)
-        if flags:
-            raise _stream_error(events, sensor_size)
-        if k >= 0:
-            raise _overflow(k, g, h, w, dtype)
-        frames = out.reshape(nb, 2, h, w)
-        frames.flags.writeable = False
-        yield g, frames
-        if (b - a) * _SPARSE <= out.size:
-            _compiled.clear_at(out, scratch[:b - a])
+    n_batches = -(-n // batch)
+    slots = [_Slot(min(batch, n) * plane, dtype) for _ in range(1 if workers == 1 else workers + 1)]
+
+    def count(j):
+        g = j * batch
+        return (g,) + slots[j % len(slots)].count(f, starts, dt, edges, g, min(batch, n - g), cmax)
+
+    pool = None if workers == 1 or n_batches == 1 else ThreadPoolExecutor(workers)
+    try:
+        if pool is None:
+            results = map(count, range(n_batches))
         else:
-            out[:] = 0
+            results = _ahead(pool, count, n_batches, workers)
+        for g, flags, k, out in results:
+            if flags:
+                raise _stream_error(events, sensor_size)
+            if k >= 0:
+                raise _overflow(k, g, h, w, dtype)
+            frames = out.reshape(-1, 2, h, w)
+            frames.flags.writeable = False
+            yield g, frames
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ahead(pool, fn, n: int, depth: int):
+    """``fn(0), fn(1), ...`` in order, ``fn(j + depth)`` submitted to ``pool`` before ``fn(j)`` is awaited."""
+    pending = deque(pool.submit(fn, j) for j in range(min(depth, n)))
+    for j in range(n):
+        if j + depth < n:
+            pending.append(pool.submit(fn, j + depth))
+        yield pending.popleft().result()
 
 
 def _iter_sorted(events, sensor_size, dt, n_frames, start_us, dtype, batch):
