@@ -185,13 +185,14 @@ class _Slot:
         self.scratch = np.empty(max(_compiled._CHUNK, size // _SPARSE), np.int64)
         self.used = 0
 
-    def count(self, f, starts, dt, edges, g: int, nb: int, cmax: int):
-        """Clear what the last batch left, then count windows ``g .. g+nb-1``: ``(flags, k, out)``."""
+    def count(self, f, starts, dt, edges, g: int, nb: int, plane: int, cmax: int):
+        """Clear what the last batch left, then count windows ``g .. g+nb-1`` (``plane``: bins per window):
+        ``(flags, k, out)``."""
         if self.used * _SPARSE <= self.buf.size:
             _compiled.clear_at(self.buf, self.scratch[:self.used])
         else:
             self.buf[:] = 0
-        out = self.buf[:nb * 2 * f[4] * f[5]]
+        out = self.buf[:nb * plane]
         flags, k = _count_windows(f, starts, dt, edges, g, g + nb, out, cmax, self.scratch)
         self.used = int(edges[g + nb] - edges[g])
         return flags, k, out
@@ -214,13 +215,14 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch,
         raise _stream_error(events, sensor_size)
     cmax = int(np.iinfo(dtype).max)
     n_batches = -(-n // batch)
-    slots = [_Slot(min(batch, n) * plane, dtype) for _ in range(1 if workers == 1 else workers + 1)]
+    ahead = workers > 1 and n_batches > 1
+    slots = [_Slot(min(batch, n) * plane, dtype) for _ in range(min(workers + 1, n_batches) if ahead else 1)]
 
     def count(j):
         g = j * batch
-        return (g,) + slots[j % len(slots)].count(f, starts, dt, edges, g, min(batch, n - g), cmax)
+        return (g,) + slots[j % len(slots)].count(f, starts, dt, edges, g, min(batch, n - g), plane, cmax)
 
-    pool = None if workers == 1 or n_batches == 1 else ThreadPoolExecutor(workers)
+    pool = ThreadPoolExecutor(workers) if ahead else None
     try:
         if pool is None:
             results = map(count, range(n_batches))
