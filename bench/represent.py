@@ -24,7 +24,9 @@ run (CPU-time ratios are the steadier ones on a shared machine):
   tonic, and their CPU time is summed over the threads. Last, ``iter_histograms`` feeds a consumer that
   sleeps 1 ms per window (a GPU step's stand-in), counting in the consumer's thread (workers=1) or two
   windows ahead in 2 threads (workers=2): the ratio is workers=2 against workers=1.
-All outputs are checked equal to nvlib's before timing is reported.
+* Voxel grid and time surfaces against tonic's ``to_voxel_grid_numpy`` and ``to_timesurface_numpy``.
+All outputs are checked equal to nvlib's (voxel grid and time surfaces: to float32 rounding) before timing
+is reported.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from nvlib.events import make_events  # noqa: E402
-from nvlib.represent import histogram, iter_histograms, tbr, tbr_aligned  # noqa: E402
+from nvlib.represent import histogram, iter_histograms, tbr, tbr_aligned, time_surface, voxel_grid  # noqa: E402
 
 W, H = 1280, 720
 
@@ -239,6 +241,27 @@ def waiting_consumer(ev, dt, repeat, wait_s=0.001) -> None:
           f"{one / two:.2f}x vs workers=1")
 
 
+def others(ev, args) -> None:
+    """Voxel grid and time surface against tonic's functions (its conventions: voxel grid with B bins =
+    ours with B + 1, last bin dropped; time surfaces every ``dt``)."""
+    import tonic.functional as tf
+
+    n = len(ev)
+    arr = ev.array.astype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "i1")])  # tonic writes p = -1
+    (tb, cb), ref = best_time(lambda: tf.to_voxel_grid_numpy(arr.copy(), (W, H, 2), 5), 1)
+    (to, co), ours = best_time(lambda: voxel_grid(ev, (W, H), 6), args.repeat)
+    assert np.allclose(ours[:5], ref[:, 0], rtol=0, atol=1e-4), "voxel grids differ"
+    print(f"  voxel grid, 5 bins: tonic {tb * 1e3:.1f} ms, nvlib {to * 1e3:.1f} ms wall ({n / to / 1e6:.1f} Mev/s): "
+          f"{tb / to:.1f}x wall, {cb / co:.1f}x cpu vs tonic")
+    dt = (int(ev.t[-1]) - int(ev.t[0])) // 8
+    (tb, cb), ref = best_time(lambda: tf.to_timesurface_numpy(arr.copy(), (W, H, 2), dt=dt, tau=50_000), 1)
+    refs = int(ev.t[0]) + dt * (np.arange(len(ref)) + 1)
+    (to, co), ours = best_time(lambda: time_surface(ev, (W, H), refs, 50_000), args.repeat)
+    assert np.allclose(ours, ref, rtol=1e-6, atol=1e-7), "time surfaces differ"
+    print(f"  time surfaces, {len(refs)} reference times: tonic {tb * 1e3:.1f} ms, nvlib {to * 1e3:.1f} ms wall: "
+          f"{tb / to:.1f}x wall, {cb / co:.1f}x cpu vs tonic")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=2_000_000)
@@ -250,6 +273,7 @@ def main(argv=None) -> int:
     print(f"synthetic: {len(ev)} events, {W}x{H}, {args.duration_us / 1e6:.2f} s, "
           f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, numpy {np.__version__}")
     suite(ev, args, (40_000, 5000))
+    others(ev, args)
     real = real_recording()
     if real is None:
         print("real recording: skipped (no shared/fixtures/events/gen41_evt3_sample.raw beside the checkout)")
@@ -257,6 +281,7 @@ def main(argv=None) -> int:
         print(f"real recording (Gen4.1, repeated 9x): {len(real)} events, "
               f"{(int(real.t[-1]) - int(real.t[0])) / 1e3:.1f} ms")
         suite(real, args, (5000, 1000))
+        others(real, args)
     return 0
 
 

@@ -104,6 +104,67 @@ def test_time_surface_hand_values():
         time_surface(ev, (W, H), 10_000, 0)
 
 
+@pytest.mark.parametrize("case", ["sorted", "unsorted", "no polarity field", "one time", "bad x"])
+def test_voxel_and_time_surface_compiled_equal_numpy_path(case, monkeypatch):
+    """The compiled voxel sums (event order, float64) and latest-time pass give the numpy path's arrays
+    bit for bit; unsorted or bad input goes to the numpy path (which sorts, or names the event)."""
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = random_events(13, n=5000, t_max=400_000)
+    arr = ev.array
+    if case == "unsorted":
+        arr = arr[np.random.default_rng(1).permutation(len(arr))]
+    if case == "no polarity field":
+        arr = np.rec.fromarrays([arr["x"], arr["y"], arr["t"]], names="x,y,t")
+        arr = np.asarray(arr).view(np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8")]))
+    if case == "one time":
+        arr = arr.copy()
+        arr["t"] = 777
+    if case == "bad x":
+        arr = arr.copy()
+        arr["x"][4321] = W
+    refs = np.array([350_000, 1, 90_000, 90_000, 400_001, -5])  # unsorted, repeated, before and after the events
+
+    def both(fn):
+        if case == "bad x":
+            with pytest.raises(ValueError, match=f"event 4321 has x={W}"):
+                fn()
+            return None, None
+        fast = fn()
+        with monkeypatch.context() as m:
+            m.setattr(_compiled, "fields", lambda *a: None)
+            slow = fn()
+        assert fast.dtype == slow.dtype and fast.shape == slow.shape
+        np.testing.assert_array_equal(fast, slow)
+        return fast, slow
+
+    for n_bins in (1, 4, 9):
+        both(lambda: voxel_grid(arr, (W, H), n_bins))
+    for polarity in (True, False):
+        s, _ = both(lambda: time_surface(arr, (W, H), refs, 30_000, polarity=polarity))
+        if s is not None:
+            assert s[0].any() and not s[5].any()  # pixels with events before t_ref, and none before t = -5
+        both(lambda: time_surface(arr, (W, H), None, 30_000, polarity=polarity))
+        both(lambda: time_surface(arr, (W, H), 123_456, 30_000, polarity=polarity))
+
+
+def test_voxel_pass_float64_sums_equal_bincount():
+    """Before the float32 cast: the compiled sums are numpy's bincounts to the bit."""
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = random_events(14, n=20_000, t_max=1_000_003)
+    b, plane = 6, W * H
+    span = int(ev.t[-1] - ev.t[0])
+    left, right = np.zeros(b * plane), np.zeros(b * plane)
+    _compiled.voxel_pass(ev.x, ev.y, ev.t, ev.p, W, H, b, span, left, right)
+    ts = (b - 1) * (ev.t - ev.t[0]).astype(np.float64) / span
+    ti = ts.astype(np.int64)
+    frac, pol, pix = ts - ti, ev.p * 2.0 - 1, ev.y.astype(np.int64) * W + ev.x
+    np.testing.assert_array_equal(left, np.bincount(ti * plane + pix, pol * (1 - frac), b * plane))
+    nxt = ti + 1 < b
+    np.testing.assert_array_equal(right, np.bincount((ti + 1)[nxt] * plane + pix[nxt], (pol * frac)[nxt], b * plane))
+
+
 def test_count_image_matches_add_at():
     ev = random_events(3)
     ref = np.zeros((2, H, W), np.int64)

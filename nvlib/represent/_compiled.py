@@ -296,3 +296,33 @@ def window_edges(f, starts: np.ndarray, window: int):
         if check_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h):
             return None
     return None if 0 < hi < n_ev and t[hi] < t[hi - 1] else edges
+
+
+@_njit
+def voxel_pass(x, y, t, p, w, h, n_bins, span, left, right):  # pragma: no cover - compiled
+    """e2vid voxel sums of a valid, time-sorted stream: event i adds ``pol * (1 - frac)`` to
+    ``left[bin, y, x]`` and ``pol * frac`` to ``right[bin + 1, y, x]`` (flat float64), ``ts = (B - 1) *
+    (t - t[0]) / span = bin + frac``, ``pol = 2p - 1``. The same float64 operations, added in event order,
+    as :func:`nvlib.represent.voxel.voxel_grid`'s bincounts, so the sums are bit-identical."""
+    plane = h * w
+    t0 = t[0]
+    for i in range(t.shape[0]):
+        ts = (n_bins - 1) * np.float64(t[i] - t0) / span
+        ti = np.int64(ts)
+        frac = ts - ti
+        pol = np.float64(p[i]) * 2 - 1
+        k = ti * plane + np.int64(y[i]) * w + np.int64(x[i])
+        left[k] += pol * (1 - frac)
+        if ti + 1 < n_bins:
+            right[k + plane] += pol * frac
+
+
+@_njit
+def last_times_pass(x, y, t, p, w, a, b, plane, last):  # pragma: no cover - compiled
+    """``last[(p*plane +) y*W + x] = t`` for events ``a .. b-1`` of a time-sorted stream, in order: each
+    pixel (and polarity, unless ``p`` is None) ends with the time of its latest event."""
+    for i in range(a, b):
+        k = np.int64(y[i]) * w + np.int64(x[i])
+        if p is not None:
+            k += np.int64(p[i]) * plane
+        last[k] = np.float64(t[i])
