@@ -1,10 +1,11 @@
-"""Compiled passes over the event fields (numba): TBR codes and polarity histograms.
+"""Compiled passes over the event fields (numba): TBR codes, polarity histograms, voxel sums, latest times.
 
 They read the (possibly strided) ``x, y, t[, p]`` views of a structured event array in place and check the
 stream (inside the sensor, polarity 0/1, times non-decreasing) as they go, in rounds of events: for the
 histogram a checking pass that computes output indices, then a pass that only adds; for the TBR a checking
-pass, then a pass that sets bits. On any problem callers run the checked numpy path instead, which sorts
-unsorted input or names the bad event. Results equal the numpy paths exactly (tests compare them).
+pass, then a pass that sets bits (voxel grid and time surface: after :func:`check_pass` of the whole
+stream). On any problem callers run the checked numpy path instead, which sorts unsorted input or names
+the bad event. Results equal the numpy paths exactly (tests compare them).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def fields(events, sensor_size):
     return arr["x"], arr["y"], arr["t"], (arr["p"] if "p" in arr.dtype.names else None), w, h
 
 
-_CHUNK = 65536  # events per round of histogram_pass: their output indices (512 KiB) stay in L2
+_CHUNK = 65536  # events per round of histogram_pass (their output indices, 512 KiB, stay in L2) and check_pass
 
 
 @_njit
