@@ -37,6 +37,21 @@ def fields(events, sensor_size):
     return arr["x"], arr["y"], arr["t"], (arr["p"] if "p" in arr.dtype.names else None), w, h
 
 
+def polarity_fields(events, sensor_size, polarity: bool):
+    """:func:`fields` with ``p`` as a representation reads it: None where polarity is ignored, zeros where
+    it is asked for but the events have none (the numpy path's :func:`~nvlib.represent._input.columns`
+    does the same)."""
+    f = fields(events, sensor_size)
+    if f is None:
+        return None
+    x, y, t, p, w, h = f
+    if not polarity:
+        p = None
+    elif p is None:
+        p = np.zeros(t.shape[0], np.uint8)
+    return x, y, t, p, w, h
+
+
 _CHUNK = 65536  # events per round of histogram_pass (their output indices, 512 KiB, stay in L2) and check_pass
 
 

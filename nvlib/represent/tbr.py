@@ -188,25 +188,11 @@ def tbr(events, sensor_size=None, delta_t_us=5000, n_bits=8, normalize=True, sta
     return _shape_output(_tbr_frames(cols, starts, dt, n, msb_newest, polarity, normalize), cols, polarity)
 
 
-def _tbr_fields(events, sensor_size, polarity):
-    """:func:`~nvlib.represent._compiled.fields` with ``p`` as the TBR reads it: None when polarity is
-    ignored, zeros when it is asked for but absent."""
-    f = _compiled.fields(events, sensor_size)
-    if f is None:
-        return None
-    x, y, t, p, w, h = f
-    if not polarity:
-        p = None
-    elif p is None:
-        p = np.zeros(t.shape[0], np.uint8)
-    return x, y, t, p, w, h
-
-
 def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames, msb_newest, polarity):
     """:func:`tbr` (back-to-back windows) by the compiled pass over the events inside them (their range by
     binary search), or None where the checked numpy path must run (no numba, unsorted times: it sorts; a
     bad event: it names it)."""
-    f = _tbr_fields(events, sensor_size, polarity)
+    f = _compiled.polarity_fields(events, sensor_size, polarity)
     if f is None:
         return None
     x, y, t, p, w, h = f
@@ -256,7 +242,9 @@ def _tbr_windows_compiled(events, sensor_size, starts, dt, n_bits, normalize, ms
     """:func:`tbr_windows` for non-decreasing starts by the compiled windows pass, after one compiled
     check of the whole stream; None where the numpy path must run (no numba, starts out of order,
     unsorted or bad events)."""
-    f = None if starts.size > 1 and np.any(starts[1:] < starts[:-1]) else _tbr_fields(events, sensor_size, polarity)
+    if starts.size > 1 and np.any(starts[1:] < starts[:-1]):
+        return None
+    f = _compiled.polarity_fields(events, sensor_size, polarity)
     if f is None:
         return None
     x, y, t, p, w, h = f

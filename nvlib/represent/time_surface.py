@@ -63,12 +63,10 @@ def _time_surface_compiled(events, sensor_size, t_ref_us, tau: int, polarity: bo
     """:func:`time_surface` with each pixel's latest time from one compiled pass over the time-sorted
     stream, the reference times taken in increasing order (the same :func:`_decay` as the numpy path, so
     equal values), or None where the numpy path runs (no numba, unsorted times, bad events or ``t_ref_us``)."""
-    f = _compiled.fields(events, sensor_size)
+    f = _compiled.polarity_fields(events, sensor_size, polarity)
     if f is None:
         return None
     x, y, t, p, w, h = f
-    if not polarity:
-        p = None
     if _compiled.check_pass(x, y, t, p, w, h):
         return None
     if t_ref_us is None:
