@@ -157,7 +157,9 @@ def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, st
     buffer, so ``frames`` holds until the next step (copy it to keep it). Between batches the buffer is
     cleared only where the last batch's events fell when they were few (under one per 32 bins), else whole.
     ``workers`` > 1 counts the next ``workers`` batches ahead in that many threads while the current one
-    is in use (``workers + 1`` buffers; the compiled pass releases the GIL).
+    is in use (``workers + 1`` buffers; the compiled pass releases the GIL): it pays when the consumer
+    waits, e.g. on a GPU step; for a loop that does nothing with small windows, the thread hand-offs cost
+    more than they save.
     For data loaders and long recordings: a materialised histogram costs at least writing every one of its
     bins once, however few events there are. Events must be time-sorted (:func:`histogram` sorts, this
     streams): an event earlier than the one before it raises ``ValueError``, as does one outside the
