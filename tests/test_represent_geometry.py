@@ -11,6 +11,7 @@ from nvlib.events import EVENT_DTYPE, Events, make_events
 from nvlib.represent import (crop_box, histogram, histogram_torch, resize_codes, square_box, tbr, tbr_aligned,
                              tbr_aligned_torch, tbr_torch)
 from nvlib.represent import transforms as T
+from nvlib.represent.torch_ops import normalized
 
 
 @pytest.mark.parametrize("src, dst", [((7, 5), (3, 2)), ((64, 48), (100, 80)), ((13, 11), (13, 11)),
@@ -93,10 +94,28 @@ def test_tbr_aligned_and_histogram_torch_equal_numpy():
         tbr_torch({"x": torch.tensor([11]), "y": torch.tensor([0]), "t": torch.tensor([0])}, (11, 6))
 
 
+@pytest.mark.parametrize("n_bits", [1, 8, 12, 16])
+def test_torch_normalized_codes_are_correctly_rounded(n_bits):
+    codes = np.arange(2**n_bits)
+    exact = (codes / (2**n_bits - 1)).astype(np.float32)  # float64 division rounds innocuously to float32
+    np.testing.assert_array_equal(normalized(torch.from_numpy(codes), n_bits).numpy(), exact)
+    np.testing.assert_array_equal(normalized(torch.from_numpy(codes.astype(np.int32)).reshape(2, -1), n_bits)
+                                  .reshape(-1).numpy(), exact)
+    if torch.cuda.is_available():
+        np.testing.assert_array_equal(normalized(torch.from_numpy(codes).cuda(), n_bits).cpu().numpy(), exact)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_tbr_torch_on_cuda_equals_cpu():
+@pytest.mark.parametrize("kw", [{}, {"n_bits": 16}, {"n_bits": 5, "polarity": True, "msb_newest": False},
+                                {"normalize": False}, {"n_bits": 16, "normalize": False}])
+def test_torch_ops_on_cuda_equal_numpy(kw):
     ev = random_events(3, 5000)
-    np.testing.assert_array_equal(tbr_torch(ev, device="cuda").cpu().numpy(), tbr(ev))
+    np.testing.assert_array_equal(tbr_torch(ev, device="cuda", **kw).cpu().numpy(), tbr(ev, **kw))
+    ends = np.array([10_000, 50_000, 45_000, 200_000])
+    np.testing.assert_array_equal(tbr_aligned_torch(ev, None, ends, device="cuda", **kw).cpu().numpy(),
+                                  tbr_aligned(ev, None, ends, **kw))
+    np.testing.assert_array_equal(histogram_torch(ev, delta_t_us=9000, device="cuda").cpu().numpy(),
+                                  histogram(ev, delta_t_us=9000))
 
 
 def test_transforms_call_the_functions_and_are_frozen():

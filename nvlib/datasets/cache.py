@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..atomic import write_text
+from ..represent.tbr import code_dtype, normalize_codes
 
 SPLITS = ("train", "val", "test")
 
@@ -78,13 +79,6 @@ def _clip_dirname(clip: str) -> str:
 
 
 # ----------------------------------------------------------------------------- writing
-def code_dtype(n_bits: int) -> np.dtype:
-    """uint8 for N <= 8 bits, uint16 for N <= 16 (TBR codes)."""
-    if not 1 <= n_bits <= 16:
-        raise ValueError(f"n_bits must be in 1..16, got {n_bits}")
-    return np.dtype(np.uint8 if n_bits <= 8 else np.uint16)
-
-
 def _save_npy(path: Path, arr: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, np.ascontiguousarray(arr), allow_pickle=False)
@@ -211,7 +205,7 @@ class _CacheBase:
         self._entries = select_clips(index, split, fold)
         self.clips: list[str] = [e["clip"] for e in self._entries]
         self.split, self.fold = split, fold
-        self._scale = np.float32(1.0 / (2 ** int(self.meta["n_bits"]) - 1))
+        self._bits = int(self.meta["n_bits"])
         self._frames: list | None = None
         self._va: list | None = None
 
@@ -270,7 +264,7 @@ class FrameDataset(_CacheBase):
         frames, va = self._open()
         c = int(self._clip_of[i])
         j = int(i - self._offset[c])
-        frame = torch.from_numpy(frames[c][j].astype(np.float32) * self._scale).unsqueeze(0)
+        frame = torch.from_numpy(normalize_codes(frames[c][j], self._bits)).unsqueeze(0)
         item = {"frame": frame, "va": torch.from_numpy(va[c][j].copy()), "clip": self.clips[c], "index": j}
         return self.transform(item) if self.transform else item
 
@@ -306,7 +300,7 @@ class ChunkDataset(_CacheBase):
 
         c, s = (int(v) for v in self._items[i])
         frames, va = self._open()
-        x = frames[c][s:s + self.chunk].astype(np.float32) * self._scale
+        x = normalize_codes(frames[c][s:s + self.chunk], self._bits)
         item = {"frames": torch.from_numpy(x).unsqueeze(1), "va": torch.from_numpy(va[c][s:s + self.chunk].copy()),
                 "clip": self.clips[c], "start": s}
         return self.transform(item) if self.transform else item
