@@ -187,3 +187,22 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     fit(build_model("vit", **VIT), TinyFrames(8), TinyFrames(8), cfg, tmp_path)
     with pytest.raises(CheckpointError, match=r"other settings \(lr: 0.001 -> 0.002\)"):
         fit(build_model("vit", **VIT), TinyFrames(8), TinyFrames(8), cfg.replace(epochs=2, lr=2e-3), tmp_path)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("name,model_cfg,data", [("vit", VIT, TinyFrames), ("resnet_lstm", {}, TinyChunks)])
+def test_fit_on_cuda_with_amp_resumes_and_loads_on_cpu(tmp_path, name, model_cfg, data):
+    train, val = data(seed=0), data(seed=3)
+    cfg = TrainConfig(epochs=2, lr=3e-3, progress=False, tensorboard=False, device="cuda", batch_size=4)
+    _, res = build_and_fit(name, model_cfg, train, val, cfg, tmp_path / "run")
+    conf = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert conf["amp"] is True and conf["device"].startswith("cuda")
+    assert all(np.isfinite(h["train_loss"]) for h in res.history)
+    ck = read_checkpoint(tmp_path / "run" / "last.pt")
+    assert ck["scaler"] is not None and ck["epoch"] == 2  # the GradScaler state travels with the run
+    res2 = fit(build_model(name, **model_cfg), train, val, cfg.replace(epochs=3), tmp_path / "run")
+    assert res2.epochs_run == 1 and len(res2.history) == 3
+    model = load_model(tmp_path / "run" / "last.pt")  # mapped to the CPU
+    p_cpu = predict(model, val)["pred"]
+    p_gpu = predict(model, val, device="cuda")["pred"]
+    np.testing.assert_allclose(p_gpu, p_cpu, atol=1e-4)
