@@ -54,3 +54,11 @@ def test_sample_dataset_marks_labels_derived(sample_video):
     assert item.labels_kind == "derived" and item.frames.shape[0] == 8 and item.va.shape == (8, 2)
     with pytest.raises(KeyError):
         SampleClips(names=["nope"])
+
+
+def test_opencv_without_haar_cascades_is_named(monkeypatch):
+    import cv2
+
+    monkeypatch.delattr(cv2, "CascadeClassifier")
+    with pytest.raises(ImportError, match=r"no Haar cascades.*opencv-python-headless < 5"):
+        detect_faces(np.zeros((2, 48, 64), np.uint8))

@@ -31,6 +31,9 @@ def landmark_box(landmarks: np.ndarray, margin: float = 0.25) -> tuple[int, int,
 def _cascade():
     import cv2
 
+    if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
+        raise ImportError(f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 dropped them): face "
+                          "detection needs opencv-python-headless < 5, as the project pins")
     path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
     c = cv2.CascadeClassifier(path)
     if c.empty():
