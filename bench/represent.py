@@ -1,6 +1,6 @@
 """Benchmark: TBR and event histograms at 1280x720 on ~2 M events, against tonic-style baselines.
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/represent.py [--events 2000000] [--repeat 5]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/represent.py [--events 2000000] [--repeat 5] [--torch]``.
 
 Two event sets: synthetic (uniform over the sensor and over 1 s: 2 Mev/s, every output page touched),
 and, where the ``shared/`` fixtures sit beside the checkout, the real Prophesee Gen4.1 recording
@@ -25,6 +25,9 @@ run (CPU-time ratios are the steadier ones on a shared machine):
   sleeps 1 ms per window (a GPU step's stand-in), counting in the consumer's thread (workers=1) or two
   windows ahead in 2 threads (workers=2): the ratio is workers=2 against workers=1.
 * Voxel grid and time surfaces against tonic's ``to_voxel_grid_numpy`` and ``to_timesurface_numpy``.
+* With ``--torch``: ``tbr_torch`` and ``histogram_torch`` on the CPU and, where CUDA is present, on the GPU
+  twice: events already resident there (output left there), and host numpy in, host numpy out (upload,
+  checks, compute, download); each CUDA run ends with ``torch.cuda.synchronize``.
 All outputs are checked equal to nvlib's (voxel grid and time surfaces: to float32 rounding) before timing
 is reported.
 """
@@ -178,20 +181,8 @@ def suite(ev, args, hist_dts) -> None:
             assert np.array_equal(out.numpy(), ref)
             report("nvlib.represent.tbr_torch (cpu)", tt, tb, "baseline")
             if torch.cuda.is_available():
-                from nvlib.represent.torch_ops import event_tensors
-
-                cols, _ = event_tensors(ev, device="cuda")
-                gpu = {k: v for k, v in zip("xytp", cols)}
-
-                def run_gpu():
-                    out = tbr_torch(gpu, (W, H), dt, n_bits)
-                    torch.cuda.synchronize()
-                    return out
-
-                run_gpu()
-                tg, out = best_time(run_gpu, args.repeat)
-                assert np.array_equal(out.cpu().numpy(), ref)
-                report(f"nvlib.represent.tbr_torch ({torch.cuda.get_device_name()})", tg, tb, "baseline")
+                cuda_lines(report, ev, lambda e: tbr_torch(e, (W, H), dt, n_bits), ref, tb, "baseline",
+                           args.repeat)
 
     import tonic.functional as tf
 
@@ -217,9 +208,51 @@ def suite(ev, args, hist_dts) -> None:
             assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"
         ts, _ = best_time(lambda: drain(iter_histograms(ev, (W, H), dt, dtype=np.int16)), args.repeat)
         report("nvlib.represent.iter_histograms (window by window)", ts, tb, "tonic")
+        if args.torch:
+            import torch
+
+            from nvlib.represent import histogram_torch
+
+            th, out = best_time(lambda: histogram_torch(ev, (W, H), dt, dtype=torch.int16), args.repeat)
+            assert np.array_equal(out.numpy(), ref), "torch histograms differ"
+            report("nvlib.represent.histogram_torch (cpu)", th, tb, "tonic")
+            del out
+            if torch.cuda.is_available():
+                cuda_lines(report, ev, lambda e: histogram_torch(e, (W, H), dt, dtype=torch.int16), ref, tb,
+                           "tonic", args.repeat)
         if dt == hist_dts[0]:
             waiting_consumer(ev, dt, args.repeat)
         del ref
+
+
+def cuda_lines(report, ev, fn, ref, base, base_name, repeat) -> None:
+    """Time ``fn`` on the GPU twice: events already on the GPU (output left there), and events from host
+    numpy (upload, compute, download included). Each run ends with ``torch.cuda.synchronize``."""
+    import torch
+
+    from nvlib.represent.torch_ops import event_tensors
+
+    cols, _ = event_tensors(ev, device="cuda")
+    resident = dict(zip("xytp", cols))
+
+    def on_gpu():
+        out = fn(resident)
+        torch.cuda.synchronize()
+        return out
+
+    def from_host():
+        return fn({k: torch.from_numpy(np.ascontiguousarray(getattr(ev, k))).to("cuda") for k in "xytp"}).cpu()
+
+    name = torch.cuda.get_device_name()
+    on_gpu()
+    tg, out = best_time(on_gpu, repeat)
+    assert np.array_equal(out.cpu().numpy(), ref), "CUDA outputs differ"
+    del out
+    report(f"  on {name} (events resident)", tg, base, base_name)
+    from_host()
+    th, out = best_time(from_host, repeat)
+    assert np.array_equal(out.numpy(), ref), "CUDA outputs differ"
+    report(f"  on {name} (host in, host out)", th, base, base_name)
 
 
 def waiting_consumer(ev, dt, repeat, wait_s=0.001) -> None:
