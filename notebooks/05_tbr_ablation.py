@@ -126,6 +126,16 @@ write_table(rows, "table4_tbr_bits")
 pd.DataFrame(rows)
 
 # %% [markdown]
+# Our rows are single runs (one seed) of small models on small synthetic data, and at this scale a run
+# is chaotic: when the normalised TBR inputs changed by one float32 ulp for about half of the codes (the
+# frame cache switched from multiplying by 1/(2^N − 1) to dividing by it), ResNet+Transf. at N = 16
+# went from 0.303 to 0.572 arousal RMSE (from tracking the labels to predicting their mean). Compare
+# N = 8 and N = 16 over several seeds before reading a difference into them: for example
+# `NVLIB_FIGURES=figures/seed1 nvlib reproduce --sweep params/sweeps/tbr_bits_16.yaml --set seed=1`, one
+# figures folder per seed, because the results files are named by model and N (run folders are named by
+# a hash of all their settings, the seed included).
+
+# %% [markdown]
 # ## 8 vs 16 bits per model (our runs)
 
 # %%
