@@ -5,8 +5,8 @@ Same windows and conventions as :func:`nvlib.represent.tbr` / :func:`nvlib.repre
 run by run (so overlapping windows just see an event several times), and the OR of each pixel's bits is
 a sum over the distinct (pixel, bit) pairs (``torch.unique``), which needs no atomic OR.
 They are for tensors already on a GPU: on one H100, 2 M events at 1280x720 (resident on the GPU) gave TBR
-in 1.4-2.3 ms and histograms in 0.8-1.5 ms (``bench/represent.py --torch``); on the CPU the numpy functions,
-compiled, are 10-30x faster than these.
+in 1.4-2.3 ms and histograms in 0.8-1.5 ms (``bench/represent.py --torch``). On the CPU the compiled numpy
+functions are faster: 9-32x for TBR, 4-7x for histograms (one thread of the same machine).
 Integer codes are ``torch.uint8`` for N ≤ 8 and ``torch.int32`` for N ≤ 16 (torch's uint16 supports few ops).
 Normalised values are read from a table of :func:`~nvlib.represent.normalize_codes` (correctly rounded
 code / (2**N - 1)), so CPU and CUDA give the numpy path's float32 bits exactly: CUDA's division of a

@@ -92,7 +92,7 @@ class DVSEmulator:
             tables) or a torch device such as ``"cuda"``; event expansion runs on the host. The CPU
             with the compiled kernels is the faster: in ``bench/simulate.py`` on one H100 machine
             (346x260 and 640x360 face clips) the CUDA path gave 77-900 frames/s, the compiled CPU
-            path on one of its threads 243-3479 frames/s (1.6-5.0x more per clip). A GPU pays off
+            path on one of its threads 243-3479 frames/s (1.6-5.0x more per case). A GPU pays off
             for the models, not here.
         replay_v2e_shuffle: draw v2e's per-sub-step ``randperm`` calls from the generator when
             noise is on, so noise events equal v2e's on the CPU (costs O(events)).
