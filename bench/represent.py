@@ -21,7 +21,9 @@ run (CPU-time ratios are the steadier ones on a shared machine):
   allocating and faulting in the output costs before one event is counted), and ``iter_histograms``,
   which streams the same windows one at a time through one reused buffer. The lines marked "2 threads"
   (``histogram(workers=2)``) are the only multi-threaded ones: their ratios are against single-threaded
-  tonic, and their CPU time is summed over the threads. Last, ``iter_histograms`` feeds a consumer that
+  tonic, and their CPU time is summed over the threads. Then ``--rounds`` rounds alternate tonic and
+  ``iter_histograms``, so that both meet the same spells of load on a shared machine (each round's ratio,
+  their median, best against best). Last, ``iter_histograms`` feeds a consumer that
   sleeps 1 ms per window (a GPU step's stand-in), counting in the consumer's thread (workers=1) or two
   windows ahead in 2 threads (workers=2): the ratio is workers=2 against workers=1.
 * Voxel grid and time surfaces against tonic's ``to_voxel_grid_numpy`` and ``to_timesurface_numpy``.
@@ -191,8 +193,14 @@ def suite(ev, args, hist_dts) -> None:
         arr = ev.array.copy()
         t0 = int(ev.t[0])
         n_frames = (int(ev.t[-1]) - t0) // dt + 1
-        tb, ref = best_time(lambda: tf.to_frame_numpy(arr, (W, H, 2), time_window=dt, start_time=t0,
-                                                      end_time=t0 + n_frames * dt), 1)
+
+        def base():
+            return tf.to_frame_numpy(arr, (W, H, 2), time_window=dt, start_time=t0, end_time=t0 + n_frames * dt)
+
+        def stream():
+            drain(iter_histograms(ev, (W, H), dt, dtype=np.int16))
+
+        tb, ref = best_time(base, 1)
         report("baseline: tonic.functional.to_frame_numpy", tb)
         tz, _ = best_time(lambda: zeros_touched(ref.shape, np.int16), args.repeat)
         report("floor: np.zeros + a write per output page", tz, tb, "tonic")
@@ -206,7 +214,7 @@ def suite(ev, args, hist_dts) -> None:
         del ours
         for i, frames in iter_histograms(ev, (W, H), dt, dtype=np.int16):
             assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"
-        ts, _ = best_time(lambda: drain(iter_histograms(ev, (W, H), dt, dtype=np.int16)), args.repeat)
+        ts, _ = best_time(stream, args.repeat)
         report("nvlib.represent.iter_histograms (window by window)", ts, tb, "tonic")
         if args.torch:
             import torch
@@ -220,6 +228,7 @@ def suite(ev, args, hist_dts) -> None:
             if torch.cuda.is_available():
                 cuda_lines(report, ev, lambda e: histogram_torch(e, (W, H), dt, dtype=torch.int16), ref, tb,
                            "tonic", args.repeat)
+        interleaved(base, stream, args.rounds, args.repeat)
         if dt == hist_dts[0]:
             waiting_consumer(ev, dt, args.repeat)
         del ref
@@ -253,6 +262,24 @@ def cuda_lines(report, ev, fn, ref, base, base_name, repeat) -> None:
     th, out = best_time(from_host, repeat)
     assert np.array_equal(out.numpy(), ref), "CUDA outputs differ"
     report(f"  on {name} (host in, host out)", th, base, base_name)
+
+
+def interleaved(base_fn, stream_fn, rounds, repeat) -> None:
+    """tonic's ``to_frame_numpy`` (``base_fn``, once) and ``iter_histograms`` (``stream_fn``, best of
+    ``repeat``) in alternation for ``rounds`` rounds, so that both see the same spells of a shared machine's
+    load: the ratio of each round, their median, and the ratio of the two best times."""
+    if rounds < 2:
+        return
+    base, ours = [], []
+    for _ in range(rounds):
+        (tb, _), _ = best_time(base_fn, 1)
+        (to, _), _ = best_time(stream_fn, repeat)
+        base.append(tb)
+        ours.append(to)
+    ratios = [b / o for b, o in zip(base, ours)]
+    print(f"  iter_histograms vs tonic, {rounds} interleaved rounds (wall): per round "
+          f"{', '.join(f'{r:.1f}x' for r in ratios)}; median {float(np.median(ratios)):.1f}x; "
+          f"best vs best {min(base) / min(ours):.1f}x ({min(base) * 1e3:.0f} / {min(ours) * 1e3:.1f} ms)")
 
 
 def waiting_consumer(ev, dt, repeat, wait_s=0.001) -> None:
@@ -300,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--duration-us", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds of tonic and iter_histograms per histogram case (1: none)")
     ap.add_argument("--torch", action="store_true", help="also time the torch variants (CPU, and CUDA if present)")
     args = ap.parse_args(argv)
     ev = synthetic_events(args.events, args.duration_us)
