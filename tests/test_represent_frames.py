@@ -318,6 +318,22 @@ def test_iter_histograms_empty_and_bad_input(workers):
         assert "pixel (x=2, y=1), polarity 0 of window 4" in str(err.value)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_iter_histograms_counts_up_to_the_dtype_maximum(workers):
+    """A window of exactly 255 events at one bin fits uint8 (windows of at most the maximum are added
+    unchecked); one more event raises, in whichever window it falls."""
+    for n, fits in ((255, True), (256, False)):
+        ev = make_events([7] * n + [1], [3] * n + [1], np.r_[2000 + np.arange(n), 4000], [1] * n + [0], (W, H))
+        it = iter_histograms(ev, (W, H), 1000, dtype=np.uint8, workers=workers)
+        if fits:
+            got = np.concatenate([f.copy() for _, f in it])
+            np.testing.assert_array_equal(got, histogram(ev, (W, H), 1000, dtype=np.int32))
+            assert got[0, 1, 3, 7] == 255 and got.dtype == np.uint8
+        else:
+            with pytest.raises(ValueError, match=r"more (events )?than dtype uint8"):
+                list(it)
+
+
 def test_search_edges_is_searchsorted():
     if _compiled._numba is None:
         pytest.skip("numba not installed")

@@ -53,6 +53,7 @@ def polarity_fields(events, sensor_size, polarity: bool):
 
 
 _CHUNK = 65536  # events per round of histogram_pass (their output indices, 512 KiB, stay in L2) and check_pass
+_SPARSE = 32  # bins per event below which stream_pass keeps a step's output indices to clear them one by one
 
 
 @_njit
@@ -126,18 +127,16 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
     checks them and computes each event's output index; a second pass only adds. Kept apart, the adds
     overlap their cache misses (measured 2-3x faster than one fused loop). ``prev``: the time of the event
     before ``t[0]`` (``t[0]`` itself for a whole stream), checked against it for order. ``idx``: int64
-    scratch of at least ``min(len(t), _CHUNK)``; when it holds ``len(t)`` entries, ``idx[:len(t)]`` keeps
-    every event's output index afterwards (-1: outside the windows), for :func:`clear_at`.
+    scratch of at least ``min(len(t), _CHUNK)`` entries.
     Returns ``(1, -1)`` for a stream with problems (``out`` is then partial: callers discard it),
     ``(0, k)`` when count ``out[k]`` would exceed ``cmax``, else ``(0, -1)``."""
     ne = t.shape[0]
-    keep = idx.shape[0] >= ne
     f = 0
     w_end = t0 + dt
     t_end = t0 + n * dt
     for c0 in range(0, ne, _CHUNK):
         c1 = min(ne, c0 + _CHUNK)
-        r = idx[c0:c1] if keep else idx[:c1 - c0]
+        r = idx[:c1 - c0]
         if p is None:
             bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], None, w, h, t0, dt, t_end, f,
                                                w_end, prev, r)
@@ -158,12 +157,79 @@ def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma
 
 
 @_njit
-def clear_at(out, idx):  # pragma: no cover - compiled
-    """``out[k] = 0`` for each ``k >= 0`` in ``idx``: undoes :func:`histogram_pass` where it kept indices."""
-    for j in range(idx.shape[0]):
-        k = idx[j]
-        if k >= 0:
-            out[k] = 0
+def _window_round(xs, ys, ts, ps, w, h, base, lo, hi, prev, idx):  # pragma: no cover - compiled
+    """One round of :func:`stream_pass` (zero-based views of events of one window ``[lo, hi)``; ``ps``
+    None: no polarity): ``idx[j] = base + p*H*W + y*W + x``. Branch-free. Returns ``(bad, prev)``: ``bad``
+    when a coordinate or polarity is out of range, a time lies outside the window or decreases (``prev``:
+    the time before the round)."""
+    plane = h * w
+    uw = np.uint64(w)
+    uh = np.uint64(h)
+    bad = False
+    for j in range(ts.shape[0]):
+        xi = np.int64(xs[j])
+        yi = np.int64(ys[j])
+        ti = ts[j]
+        if ps is not None:
+            pi = np.int64(ps[j])
+        else:
+            pi = np.int64(0)
+        bad |= ((np.uint64(xi) >= uw) | (np.uint64(yi) >= uh) | (np.uint64(pi) > np.uint64(1)) | (ti < prev)
+                | (ti < lo) | (ti >= hi))
+        prev = ti
+        idx[j] = base + pi * plane + yi * w + xi
+    return bad, prev
+
+
+@_njit
+def stream_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, kept):  # pragma: no cover
+    """One step of a window-by-window stream: clear what the last step left in ``out`` (``out[idx[:kept]]
+    = 0``, or all of ``out`` when ``kept`` < 0), then count windows ``g .. g+nb-1`` into it (window
+    ``g+f`` at ``out[f*2*H*W:]``): its events are ``edges[g+f]:edges[g+f+1]`` (:func:`window_edges`) and
+    must lie in ``[starts[g+f], starts[g+f] + dt)``, inside the sensor, time-sorted (checked against the
+    event before ``edges[g]`` too). In rounds of :data:`_CHUNK`: :func:`_window_round` computes output
+    indices, then a loop only adds (checked against ``cmax`` in windows of more than ``cmax`` events,
+    the only ones that can exceed it). One call per step keeps the per-window cost of a Python loop low.
+    ``idx``: int64 scratch of at least ``max(_CHUNK, len(out) // _SPARSE)`` entries.
+    Returns ``(flags, k, kept)``: ``flags`` 1 for a stream with problems (``out`` is then partial),
+    ``k`` >= 0 when count ``out[k]`` would exceed ``cmax``, ``kept`` the number of indices left in
+    ``idx`` for the next step's clear (-1: too many, clear all)."""
+    if kept < 0:
+        out[:] = 0
+    else:
+        for j in range(kept):
+            out[idx[j]] = 0
+    a0 = edges[g]
+    b0 = edges[g + nb]
+    keep = (b0 - a0) * _SPARSE <= out.shape[0]
+    prev = t[a0 - 1] if a0 > 0 else (t[a0] if b0 > a0 else 0)
+    fsz = 2 * h * w
+    for f in range(nb):
+        a = edges[g + f]
+        b = edges[g + f + 1]
+        lo = starts[g + f]
+        checked = b - a > cmax
+        for c0 in range(a, b, _CHUNK):
+            c1 = min(b, c0 + _CHUNK)
+            r = idx[c0 - a0:c1 - a0] if keep else idx[:c1 - c0]
+            if p is None:
+                bad, prev = _window_round(x[c0:c1], y[c0:c1], t[c0:c1], None, w, h, f * fsz, lo, lo + dt, prev, r)
+            else:
+                bad, prev = _window_round(x[c0:c1], y[c0:c1], t[c0:c1], p[c0:c1], w, h, f * fsz, lo, lo + dt,
+                                          prev, r)
+            if bad:
+                return 1, -1, -1
+            if checked:
+                for j in range(c1 - c0):
+                    k = r[j]
+                    v = np.int64(out[k]) + 1
+                    if v > cmax:
+                        return 0, k, -1
+                    out[k] = v
+            else:
+                for j in range(c1 - c0):
+                    out[r[j]] += 1
+    return 0, -1, (b0 - a0) if keep else -1
 
 
 @_njit

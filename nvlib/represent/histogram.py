@@ -175,39 +175,34 @@ def iter_histograms(events, sensor_size=None, delta_t_us=5000, n_frames=None, st
     return _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch, workers)
 
 
-_SPARSE = 32  # bins per event below which a batch is cleared event by event rather than whole
-
-
 class _Slot:
-    """A reusable batch buffer of :func:`iter_histograms` and the output indices of the events last
-    counted into it (kept when they are few enough to clear one by one)."""
+    """A reusable batch buffer of :func:`iter_histograms`, its read-only ``(batch, 2, H, W)`` view, and
+    the output indices of the events last counted into it (kept when few enough to clear one by one)."""
 
-    def __init__(self, size: int, dtype):
-        self.buf = np.zeros(size, dtype)
-        self.scratch = np.empty(max(_compiled._CHUNK, size // _SPARSE), np.int64)
-        self.used = 0
+    def __init__(self, nb: int, h: int, w: int, dtype):
+        self.buf = np.zeros(nb * 2 * h * w, dtype)
+        self.frames = self.buf.reshape(nb, 2, h, w)
+        self.frames.flags.writeable = False
+        self.idx = np.empty(max(_compiled._CHUNK, self.buf.size // _compiled._SPARSE), np.int64)
+        self.kept = 0
 
-    def count(self, f, starts, dt, edges, g: int, nb: int, plane: int, cmax: int):
-        """Clear what the last batch left, then count windows ``g .. g+nb-1`` (``plane``: bins per window):
-        ``(flags, k, out)``."""
-        if self.used * _SPARSE <= self.buf.size:
-            _compiled.clear_at(self.buf, self.scratch[:self.used])
-        else:
-            self.buf[:] = 0
-        out = self.buf[:nb * plane]
-        flags, k = _count_windows(f, starts, dt, edges, g, g + nb, out, cmax, self.scratch)
-        self.used = int(edges[g + nb] - edges[g])
-        return flags, k, out
+    def count(self, f, starts, dt, edges, g: int, nb: int, cmax: int):
+        """Clear what the last batch left, then count windows ``g .. g+nb-1``: ``(flags, k, frames)``."""
+        x, y, t, p, w, h = f
+        flags, k, self.kept = _compiled.stream_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, self.buf, cmax,
+                                                    self.idx, self.kept)
+        return flags, k, self.frames if nb == self.frames.shape[0] else self.frames[:nb]
 
 
 def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch, workers=1):
-    """:func:`iter_histograms` with the compiled pass, reused buffers, window ranges by binary search; with
-    ``workers`` > 1, batch j is counted in a thread into buffer ``j % (workers + 1)`` while earlier ones
-    are yielded (submitted once batch j - workers - 1, the buffer's last user, has been released)."""
+    """:func:`iter_histograms` with the compiled pass (one :func:`~nvlib.represent._compiled.stream_pass`
+    call per batch), reused buffers, window ranges by binary search; with ``workers`` > 1, batch j is
+    counted in a thread into buffer ``j % (workers + 1)`` while earlier ones are yielded (submitted once
+    batch j - workers - 1, the buffer's last user, has been released)."""
     x, y, t, p, w, h = f
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
-    n, plane = starts.shape[0], 2 * h * w
+    n = starts.shape[0]
     if n == 0:
         if n_ev and _compiled.check_pass(x, y, t, p, w, h):
             raise _stream_error(events, sensor_size)
@@ -218,11 +213,11 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch,
     cmax = int(np.iinfo(dtype).max)
     n_batches = -(-n // batch)
     ahead = workers > 1 and n_batches > 1
-    slots = [_Slot(min(batch, n) * plane, dtype) for _ in range(min(workers + 1, n_batches) if ahead else 1)]
+    slots = [_Slot(min(batch, n), h, w, dtype) for _ in range(min(workers + 1, n_batches) if ahead else 1)]
 
     def count(j):
         g = j * batch
-        return (g,) + slots[j % len(slots)].count(f, starts, dt, edges, g, min(batch, n - g), plane, cmax)
+        return (g,) + slots[j % len(slots)].count(f, starts, dt, edges, g, min(batch, n - g), cmax)
 
     pool = ThreadPoolExecutor(workers) if ahead else None
     try:
@@ -235,9 +230,7 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch,
                 raise _stream_error(events, sensor_size)
             if k >= 0:
                 raise _overflow(k, g, h, w, dtype)
-            frames = out.reshape(-1, 2, h, w)
-            frames.flags.writeable = False
-            yield g, frames
+            yield g, out
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
