@@ -53,7 +53,7 @@ def polarity_fields(events, sensor_size, polarity: bool):
 
 
 _CHUNK = 65536  # events per round of histogram_pass (their output indices, 512 KiB, stay in L2) and check_pass
-_SPARSE = 32  # bins per event below which stream_pass keeps a step's output indices to clear them one by one
+_SPARSE = 32  # bins per event below which histogram_pass keeps a step's output indices to clear them one by one
 
 
 @_njit
@@ -92,73 +92,8 @@ def check_pass(x, y, t, p, w, h):  # pragma: no cover - compiled
 
 
 @_njit
-def _index_round(xs, ys, ts, ps, w, h, t0, dt, t_end, f, w_end, prev, idx):  # pragma: no cover - compiled
-    """One round of :func:`histogram_pass`'s first pass (zero-based views; ``ps`` None: no polarity):
-    ``idx[j]``, the output index of event j or -1 outside ``[t0, t_end)``, with the window ``f`` ending at
-    ``w_end`` carried from round to round. Branch-free but for the window advance (rare, predictable).
-    Returns ``(bad, f, w_end, prev)``: ``bad`` when a coordinate or polarity is out of range or time
-    decreases (``prev``: the time before the round)."""
-    plane = h * w
-    fsz = 2 * plane
-    uw = np.uint64(w)
-    uh = np.uint64(h)
-    bad = False
-    for j in range(ts.shape[0]):
-        xi = np.int64(xs[j])
-        yi = np.int64(ys[j])
-        ti = ts[j]
-        if ps is not None:
-            pi = np.int64(ps[j])
-        else:
-            pi = np.int64(0)
-        bad |= (np.uint64(xi) >= uw) | (np.uint64(yi) >= uh) | (np.uint64(pi) > np.uint64(1)) | (ti < prev)
-        prev = ti
-        while ti >= w_end:
-            f += 1
-            w_end += dt
-        idx[j] = (f * fsz + pi * plane + yi * w + xi) if ((ti >= t0) & (ti < t_end)) else -1
-    return bad, f, w_end, prev
-
-
-@_njit
-def histogram_pass(x, y, t, p, w, h, t0, dt, n, out, cmax, prev, idx):  # pragma: no cover - compiled
-    """``out[(f*2 + p)*H*W + y*W + x] += 1`` for ``t0 <= t < t0 + n*dt``, ``f = (t - t0)//dt`` (p = 0 without
-    polarities). In rounds of :data:`_CHUNK` events: one pass (:func:`_index_round`) reads the fields,
-    checks them and computes each event's output index; a second pass only adds. Kept apart, the adds
-    overlap their cache misses (measured 2-3x faster than one fused loop). ``prev``: the time of the event
-    before ``t[0]`` (``t[0]`` itself for a whole stream), checked against it for order. ``idx``: int64
-    scratch of at least ``min(len(t), _CHUNK)`` entries.
-    Returns ``(1, -1)`` for a stream with problems (``out`` is then partial: callers discard it),
-    ``(0, k)`` when count ``out[k]`` would exceed ``cmax``, else ``(0, -1)``."""
-    ne = t.shape[0]
-    f = 0
-    w_end = t0 + dt
-    t_end = t0 + n * dt
-    for c0 in range(0, ne, _CHUNK):
-        c1 = min(ne, c0 + _CHUNK)
-        r = idx[:c1 - c0]
-        if p is None:
-            bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], None, w, h, t0, dt, t_end, f,
-                                               w_end, prev, r)
-        else:
-            bad, f, w_end, prev = _index_round(x[c0:c1], y[c0:c1], t[c0:c1], p[c0:c1], w, h, t0, dt, t_end, f,
-                                               w_end, prev, r)
-        if bad:
-            return 1, -1
-        for j in range(c1 - c0):
-            k = r[j]
-            if k < 0:
-                continue
-            v = np.int64(out[k]) + 1
-            if v > cmax:
-                return 0, k
-            out[k] = v
-    return 0, -1
-
-
-@_njit
 def _window_round(xs, ys, ts, ps, w, h, base, lo, hi, prev, idx):  # pragma: no cover - compiled
-    """One round of :func:`stream_pass` (zero-based views of events of one window ``[lo, hi)``; ``ps``
+    """One round of :func:`histogram_pass` (zero-based views of events of one window ``[lo, hi)``; ``ps``
     None: no polarity): ``idx[j] = base + p*H*W + y*W + x``. Branch-free. Returns ``(bad, prev)``: ``bad``
     when a coordinate or polarity is out of range, a time lies outside the window or decreases (``prev``:
     the time before the round)."""
@@ -182,18 +117,22 @@ def _window_round(xs, ys, ts, ps, w, h, base, lo, hi, prev, idx):  # pragma: no 
 
 
 @_njit
-def stream_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, kept):  # pragma: no cover
-    """One step of a window-by-window stream: clear what the last step left in ``out`` (``out[idx[:kept]]
-    = 0``, or all of ``out`` when ``kept`` < 0), then count windows ``g .. g+nb-1`` into it (window
+def histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, kept):  # pragma: no cover
+    """Polarity histograms of consecutive windows, whole (``out`` zeros, ``kept`` 0) or one step of a
+    window-by-window stream: clear what the last step left in ``out`` (``out[idx[:kept]] = 0``, or all
+    of ``out`` when ``kept`` < 0), then count windows ``g .. g+nb-1`` into it (window
     ``g+f`` at ``out[f*2*H*W:]``): its events are ``edges[g+f]:edges[g+f+1]`` (:func:`window_edges`) and
     must lie in ``[starts[g+f], starts[g+f] + dt)``, inside the sensor, time-sorted (checked against the
     event before ``edges[g]`` too). In rounds of :data:`_CHUNK`: :func:`_window_round` computes output
     indices, then a loop only adds (checked against ``cmax`` in windows of more than ``cmax`` events,
     the only ones that can exceed it). One call per step keeps the per-window cost of a Python loop low.
-    ``idx``: int64 scratch of at least ``max(_CHUNK, len(out) // _SPARSE)`` entries.
-    Returns ``(flags, k, kept)``: ``flags`` 1 for a stream with problems (``out`` is then partial),
-    ``k`` >= 0 when count ``out[k]`` would exceed ``cmax``, ``kept`` the number of indices left in
-    ``idx`` for the next step's clear (-1: too many, clear all)."""
+    ``idx``: int64 scratch of at least ``_CHUNK`` entries; the step's indices stay there for the next
+    clear when they all fit and are at most one per ``_SPARSE`` bins of ``out`` (beyond that, clearing
+    all of ``out`` was measured faster). Kept apart from the adds, the index pass lets the adds overlap
+    their cache misses (measured 2-3x faster than one fused loop). Returns ``(flags, k, kept)``: ``flags``
+    1 for a stream with problems (``out`` is then partial), ``k`` >= 0 when count ``out[k]`` would exceed
+    ``cmax``, ``kept`` the number of indices left in ``idx`` for the next step's clear (-1: too many,
+    clear all)."""
     if kept < 0:
         out[:] = 0
     else:
@@ -201,7 +140,7 @@ def stream_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, kept
             out[idx[j]] = 0
     a0 = edges[g]
     b0 = edges[g + nb]
-    keep = (b0 - a0) * _SPARSE <= out.shape[0]
+    keep = (b0 - a0) * _SPARSE <= out.shape[0] and b0 - a0 <= idx.shape[0]
     prev = t[a0 - 1] if a0 > 0 else (t[a0] if b0 > a0 else 0)
     fsz = 2 * h * w
     for f in range(nb):

@@ -96,39 +96,33 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, work
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
     n, plane, cmax = starts.shape[0], 2 * h * w, int(np.iinfo(dtype).max)
+    if n == 0:
+        return None if n_ev and _compiled.check_pass(x, y, t, p, w, h) else np.zeros((0, 2, h, w), dtype)
+    edges = _compiled.window_edges(f, starts, dt)
+    if edges is None:
+        return None
     out = np.zeros(n * plane, dtype)
-    if workers == 1 or n < 2:
-        results = [_compiled.histogram_pass(x, y, t, p, w, h, int(starts[0]) if n else 0, dt, n, out, cmax,
-                                            int(t[0]) if n_ev else 0, np.empty(min(n_ev, _compiled._CHUNK), np.int64))
-                   + (0,)]
+    groups = [0, n] if workers == 1 or n < 2 else _split_windows(edges, plane, workers)
+
+    def count(g):
+        g0, g1 = g
+        flags, k, _ = _compiled.histogram_pass(x, y, t, p, w, h, edges, starts, dt, g0, g1 - g0,
+                                               out[g0 * plane:g1 * plane], cmax,
+                                               np.empty(_compiled._CHUNK, np.int64), 0)
+        return flags, k, g0
+
+    spans = list(zip(groups[:-1], groups[1:]))
+    if len(spans) == 1:
+        results = [count(spans[0])]
     else:
-        edges = _compiled.window_edges(f, starts, dt)
-        if edges is None:
-            return None
-        groups = _split_windows(edges, plane, workers)
-
-        def count(g):
-            scratch = np.empty(_compiled._CHUNK, np.int64)
-            return _count_windows(f, starts, dt, edges, g[0], g[1], out[g[0] * plane:g[1] * plane], cmax,
-                                  scratch) + (g[0],)
-
-        with ThreadPoolExecutor(len(groups) - 1) as pool:
-            results = list(pool.map(count, zip(groups[:-1], groups[1:])))
+        with ThreadPoolExecutor(len(spans)) as pool:
+            results = list(pool.map(count, spans))
     if any(flags for flags, _, _ in results):
         return None
     for _, i, first in results:
         if i >= 0:
             raise _overflow(i, first, h, w, dtype)
     return out.reshape(n, 2, h, w)
-
-
-def _count_windows(f, starts, dt, edges, g0: int, g1: int, out, cmax: int, scratch):
-    """The compiled pass over windows ``g0 .. g1-1`` into ``out`` (their output rows): ``(flags, k)``."""
-    x, y, t, p, w, h = f
-    a, b = int(edges[g0]), int(edges[g1])
-    prev = int(t[a - 1]) if a else (int(t[0]) if b else 0)
-    return _compiled.histogram_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h, int(starts[g0]),
-                                    dt, g1 - g0, out, cmax, prev, scratch)
 
 
 def _split_windows(edges: np.ndarray, plane: int, parts: int) -> list:
@@ -189,13 +183,13 @@ class _Slot:
     def count(self, f, starts, dt, edges, g: int, nb: int, cmax: int):
         """Clear what the last batch left, then count windows ``g .. g+nb-1``: ``(flags, k, frames)``."""
         x, y, t, p, w, h = f
-        flags, k, self.kept = _compiled.stream_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, self.buf, cmax,
-                                                    self.idx, self.kept)
+        flags, k, self.kept = _compiled.histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, self.buf,
+                                                       cmax, self.idx, self.kept)
         return flags, k, self.frames if nb == self.frames.shape[0] else self.frames[:nb]
 
 
 def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch, workers=1):
-    """:func:`iter_histograms` with the compiled pass (one :func:`~nvlib.represent._compiled.stream_pass`
+    """:func:`iter_histograms` with the compiled pass (one :func:`~nvlib.represent._compiled.histogram_pass`
     call per batch), reused buffers, window ranges by binary search; with ``workers`` > 1, batch j is
     counted in a thread into buffer ``j % (workers + 1)`` while earlier ones are yielded (submitted once
     batch j - workers - 1, the buffer's last user, has been released)."""
