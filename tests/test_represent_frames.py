@@ -104,6 +104,23 @@ def test_time_surface_hand_values():
         time_surface(ev, (W, H), 10_000, 0)
 
 
+def test_time_surface_decay_equals_plain_exp_at_the_extremes():
+    """The floored exponent gives float32(exp((t_last - t_ref) / tau)) exactly: -inf (no event), times
+    far enough back to underflow, the floor's neighbourhood, and recent times."""
+    from nvlib.represent.time_surface import _EXP_FLOOR, _decay
+
+    tau, ref = 1000, 10**9
+    gaps = np.concatenate([[np.inf, 1e12, 745_200.0, 708_000.0], -_EXP_FLOOR * tau + np.arange(-3000, 3001, 7.0),
+                           np.linspace(0, 200_000, 5001)])
+    last = ref - gaps
+    with np.errstate(under="ignore"):
+        expected = np.exp((last - ref) / tau).astype(np.float32)
+    row = np.empty(last.size, np.float32)
+    _decay(last, ref, tau, np.empty(last.size), row)
+    np.testing.assert_array_equal(row, expected)
+    assert expected[0] == 0 and (expected[-5001:] > 0).sum() > 1000
+
+
 @pytest.mark.parametrize("case", ["sorted", "unsorted", "no polarity field", "one time", "bad x"])
 def test_voxel_and_time_surface_compiled_equal_numpy_path(case, monkeypatch):
     """The compiled voxel sums (event order, float64) and latest-time pass give the numpy path's arrays
@@ -203,6 +220,25 @@ def test_histogram_compiled_pass_equals_sort_path(case, monkeypatch):
     slow = histogram(arr, (W, H), 3000, dtype=np.int16, **kw)
     np.testing.assert_array_equal(fast, slow)
     assert fast.dtype == np.int16 and fast.sum() > 0
+
+
+def test_prefetch_hint_compiles_to_a_prefetch_instruction():
+    """The compiled histogram pass's prefetch is a real instruction (x86 prefetch*, ARM prfm), not a
+    no-op, and addresses strided arrays without changing them."""
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    import numba
+
+    @numba.njit
+    def touch(a, idx):
+        for j in range(idx.shape[0]):
+            _compiled._prefetch(a, idx[j])
+        return a.sum()
+
+    a = np.arange(40, dtype=np.int16)[::3]
+    assert touch(a, np.array([0, 5, 13])) == a.sum()
+    asm = "\n".join(touch.inspect_asm().values()).lower()
+    assert "prefetch" in asm or "prfm" in asm
 
 
 def test_histogram_compiled_pass_reports_bad_events():

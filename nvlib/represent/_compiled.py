@@ -20,6 +20,41 @@ def _njit(fn):
     return _numba.njit(cache=True, nogil=True)(fn) if _numba is not None else None
 
 
+def _prefetch_intrinsic():
+    """``prefetch(a, i)`` inside compiled code: asks the CPU to start fetching the cache line of ``a[i]``
+    (``a`` a 1-d array, ``i`` an integer) for writing (LLVM's ``llvm.prefetch``, read/write 1, locality 3;
+    a hint: it changes no data). Lets a loop of scattered read-modify-writes keep more cache misses in
+    flight than out-of-order execution alone finds."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typingctx, arr, i):
+        if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(i, types.Integer)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            aty, ity = sig.args
+            ary = context.make_array(aty)(context, builder, args[0])
+            k = context.cast(builder, args[1], ity, types.intp)
+            ptr = cgutils.get_item_pointer2(context, builder, ary.data, cgutils.unpack_tuple(builder, ary.shape),
+                                            cgutils.unpack_tuple(builder, ary.strides), aty.layout, [k])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                                "llvm.prefetch.p0i8")
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])
+            return context.get_dummy_value()
+
+        return types.void(arr, i), codegen
+
+    return prefetch
+
+
+_prefetch = _prefetch_intrinsic() if _numba is not None else None
+
+
 def fields(events, sensor_size):
     """``(x, y, t, p or None, W, H)`` field views of ``events`` when the compiled passes can read them
     (numba present, a 1-d structured array with integer ``x, y, t[, p]``), else None."""
@@ -54,6 +89,9 @@ def polarity_fields(events, sensor_size, polarity: bool):
 
 _CHUNK = 65536  # events per round of histogram_pass (their output indices, 512 KiB, stay in L2) and check_pass
 _SPARSE = 32  # bins per event below which histogram_pass keeps a step's output indices to clear them one by one
+_AHEAD = 128  # events ahead whose output bin histogram_pass prefetches (measured 1.1-1.3x faster; 128 against 32:
+#               1.02-1.06x)
+_AHEAD_FUSED = 32  # the same for the one-loop passes, which compute the bin of the event this far on
 
 
 @_njit
@@ -129,7 +167,8 @@ def histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, k
     ``idx``: int64 scratch of at least ``_CHUNK`` entries; the step's indices stay there for the next
     clear when they all fit and are at most one per ``_SPARSE`` bins of ``out`` (beyond that, clearing
     all of ``out`` was measured faster). Kept apart from the adds, the index pass lets the adds overlap
-    their cache misses (measured 2-3x faster than one fused loop). Returns ``(flags, k, kept)``: ``flags``
+    their cache misses (measured 2-3x faster than one fused loop), and the adds and the one-by-one clear
+    prefetch the bin :data:`_AHEAD` events ahead. Returns ``(flags, k, kept)``: ``flags``
     1 for a stream with problems (``out`` is then partial), ``k`` >= 0 when count ``out[k]`` would exceed
     ``cmax``, ``kept`` the number of indices left in ``idx`` for the next step's clear (-1: too many,
     clear all)."""
@@ -137,6 +176,7 @@ def histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, k
         out[:] = 0
     else:
         for j in range(kept):
+            _prefetch(out, idx[min(j + _AHEAD, kept - 1)])
             out[idx[j]] = 0
     a0 = edges[g]
     b0 = edges[g + nb]
@@ -158,15 +198,18 @@ def histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, out, cmax, idx, k
                                           prev, r)
             if bad:
                 return 1, -1, -1
+            m = c1 - c0
             if checked:
-                for j in range(c1 - c0):
+                for j in range(m):
+                    _prefetch(out, r[min(j + _AHEAD, m - 1)])
                     k = r[j]
                     v = np.int64(out[k]) + 1
                     if v > cmax:
                         return 0, k, -1
                     out[k] = v
             else:
-                for j in range(c1 - c0):
+                for j in range(m):
+                    _prefetch(out, r[min(j + _AHEAD, m - 1)])
                     out[r[j]] += 1
     return 0, -1, (b0 - a0) if keep else -1
 
@@ -324,10 +367,17 @@ def voxel_pass(x, y, t, p, w, h, n_bins, span, left, right):  # pragma: no cover
     """e2vid voxel sums of a valid, time-sorted stream: event i adds ``pol * (1 - frac)`` to
     ``left[bin, y, x]`` and ``pol * frac`` to ``right[bin + 1, y, x]`` (flat float64), ``ts = (B - 1) *
     (t - t[0]) / span = bin + frac``, ``pol = 2p - 1``. The same float64 operations, added in event order,
-    as :func:`nvlib.represent.voxel.voxel_grid`'s bincounts, so the sums are bit-identical."""
+    as :func:`nvlib.represent.voxel.voxel_grid`'s bincounts, so the sums are bit-identical. Both targets of
+    the event :data:`_AHEAD_FUSED` events on are prefetched (measured 1.6-1.8x faster on 2 M events at 1280x720)."""
     plane = h * w
     t0 = t[0]
-    for i in range(t.shape[0]):
+    n = t.shape[0]
+    for i in range(n):
+        j = min(i + _AHEAD_FUSED, n - 1)
+        kj = (np.int64((n_bins - 1) * np.float64(t[j] - t0) / span) * plane + np.int64(y[j]) * w
+              + np.int64(x[j]))
+        _prefetch(left, kj)
+        _prefetch(right, kj + plane)
         ts = (n_bins - 1) * np.float64(t[i] - t0) / span
         ti = np.int64(ts)
         frac = ts - ti
@@ -341,8 +391,14 @@ def voxel_pass(x, y, t, p, w, h, n_bins, span, left, right):  # pragma: no cover
 @_njit
 def last_times_pass(x, y, t, p, w, a, b, plane, last):  # pragma: no cover - compiled
     """``last[(p*plane +) y*W + x] = t`` for events ``a .. b-1`` of a time-sorted stream, in order: each
-    pixel (and polarity, unless ``p`` is None) ends with the time of its latest event."""
+    pixel (and polarity, unless ``p`` is None) ends with the time of its latest event. The pixel of the
+    event :data:`_AHEAD_FUSED` on is prefetched."""
     for i in range(a, b):
+        j = min(i + _AHEAD_FUSED, b - 1)
+        kj = np.int64(y[j]) * w + np.int64(x[j])
+        if p is not None:
+            kj += np.int64(p[j]) * plane
+        _prefetch(last, kj)
         k = np.int64(y[i]) * w + np.int64(x[i])
         if p is not None:
             k += np.int64(p[i]) * plane

@@ -23,10 +23,18 @@ def _last_times(idx: np.ndarray, t: np.ndarray, size: int) -> np.ndarray:
     return last
 
 
+_EXP_FLOOR = -128.0  # exp of anything at or below it rounds to 0 in float32 (exp(-104) < 2**-150)
+
+
 def _decay(last: np.ndarray, ref: int, tau: int, tmp: np.ndarray, row: np.ndarray) -> None:
-    """``row[:] = exp((last - ref) / tau)`` (float64, then float32) through the reused buffer ``tmp``."""
+    """``row[:] = exp((last - ref) / tau)`` (float64, then float32) through the reused buffer ``tmp``.
+
+    Exponents are raised to :data:`_EXP_FLOOR` first: the float32 values stay the same (0), but numpy's
+    vectorised exp leaves its fast path for -inf (pixels without events) and underflowing inputs
+    (measured 2-3x slower over a 1280x720x2 surface half without events)."""
     np.subtract(last, ref, out=tmp)
     np.divide(tmp, tau, out=tmp)
+    np.maximum(tmp, _EXP_FLOOR, out=tmp)
     np.exp(tmp, out=tmp)
     row[...] = tmp
 
