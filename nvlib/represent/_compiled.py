@@ -97,18 +97,20 @@ _AHEAD_FUSED = 32  # the same for the one-loop passes, which compute the bin of 
 @_njit
 def _valid_round(xs, ys, ts, ps, w, h, prev):  # pragma: no cover - compiled
     """True when any event of these zero-based views lies outside the sensor, has a polarity other than
-    0/1, or is earlier than the one before it (``prev``: the time before the first). Branch-free."""
-    bad = 0
+    0/1, or is earlier than the one before it (``prev``: the time before the first). Stops at the first
+    such event, which keeps the loop scalar (faster on strided records than gathers: see
+    :func:`_window_round`)."""
     uw = np.uint64(w)
     uh = np.uint64(h)
     for i in range(ts.shape[0]):
         ti = ts[i]
-        bad += (np.int64(np.uint64(np.int64(xs[i])) >= uw) + np.int64(np.uint64(np.int64(ys[i])) >= uh)
-                + np.int64(ti < prev))
+        bad = (np.uint64(np.int64(xs[i])) >= uw) | (np.uint64(np.int64(ys[i])) >= uh) | (ti < prev)
         if ps is not None:
-            bad += np.int64(np.uint64(np.int64(ps[i])) > np.uint64(1))
+            bad |= np.uint64(np.int64(ps[i])) > np.uint64(1)
+        if bad:
+            return True
         prev = ti
-    return bad != 0
+    return False
 
 
 @_njit
@@ -132,13 +134,14 @@ def check_pass(x, y, t, p, w, h):  # pragma: no cover - compiled
 @_njit
 def _window_round(xs, ys, ts, ps, w, h, base, lo, hi, prev, idx):  # pragma: no cover - compiled
     """One round of :func:`histogram_pass` (zero-based views of events of one window ``[lo, hi)``; ``ps``
-    None: no polarity): ``idx[j] = base + p*H*W + y*W + x``. Branch-free. Returns ``(bad, prev)``: ``bad``
-    when a coordinate or polarity is out of range, a time lies outside the window or decreases (``prev``:
-    the time before the round)."""
+    None: no polarity): ``idx[j] = base + p*H*W + y*W + x``. Returns ``(bad, prev)``: ``bad`` when a
+    coordinate or polarity is out of range, a time lies outside the window or decreases (``prev``: the
+    time before the round; ``idx`` and ``prev`` are then partial). The loop stops at the first bad event:
+    that keeps it scalar, which reads the strided 13-byte records faster than the gathers of the
+    vectorised branch-free loop (measured 9.1 -> 6.0 ms for 2 M events)."""
     plane = h * w
     uw = np.uint64(w)
     uh = np.uint64(h)
-    bad = False
     for j in range(ts.shape[0]):
         xi = np.int64(xs[j])
         yi = np.int64(ys[j])
@@ -147,11 +150,12 @@ def _window_round(xs, ys, ts, ps, w, h, base, lo, hi, prev, idx):  # pragma: no 
             pi = np.int64(ps[j])
         else:
             pi = np.int64(0)
-        bad |= ((np.uint64(xi) >= uw) | (np.uint64(yi) >= uh) | (np.uint64(pi) > np.uint64(1)) | (ti < prev)
-                | (ti < lo) | (ti >= hi))
+        if ((np.uint64(xi) >= uw) | (np.uint64(yi) >= uh) | (np.uint64(pi) > np.uint64(1)) | (ti < prev)
+                | (ti < lo) | (ti >= hi)):
+            return True, prev
         prev = ti
         idx[j] = base + pi * plane + yi * w + xi
-    return bad, prev
+    return False, prev
 
 
 @_njit
