@@ -5,7 +5,8 @@ stream (inside the sensor, polarity 0/1, times non-decreasing) as they go, in ro
 histogram a checking pass that computes output indices, then a pass that only adds; for the TBR a checking
 pass, then a pass that sets bits (voxel grid and time surface: after :func:`check_pass` of the whole
 stream). On any problem callers run the checked numpy path instead, which sorts unsorted input or names
-the bad event. Results equal the numpy paths exactly (tests compare them).
+the bad event. Results equal the numpy paths exactly (tests compare them). Loops that write to scattered
+bins prefetch the bin of an event a fixed distance ahead (:func:`_prefetch_intrinsic`).
 """
 from __future__ import annotations
 
