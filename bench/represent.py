@@ -23,7 +23,10 @@ run (CPU-time ratios are the steadier ones on a shared machine):
   (``histogram(workers=2)``) are the only multi-threaded ones: their ratios are against single-threaded
   tonic, and their CPU time is summed over the threads. Then ``--rounds`` rounds alternate tonic and
   ``iter_histograms``, so that both meet the same spells of load on a shared machine (each round's ratio,
-  their median, best against best). Last, ``iter_histograms`` feeds a consumer that
+  their median, best against best; the one-shot ``iter_histograms`` line carries no ratio, as one tonic
+  run and a best of ``--repeat`` taken seconds apart can meet different load: on a 2-core VM, tonic on
+  the real recording at Δt = 5 ms once took 309 ms, then no less than 482 ms in the 7 rounds that
+  followed). Last, ``iter_histograms`` feeds a consumer that
   sleeps 1 ms per window (a GPU step's stand-in), counting in the consumer's thread (workers=1) or two
   windows ahead in 2 threads (workers=2): the ratio is workers=2 against workers=1.
 * Voxel grid and time surfaces against tonic's ``to_voxel_grid_numpy`` and ``to_timesurface_numpy``.
@@ -215,7 +218,7 @@ def suite(ev, args, hist_dts) -> None:
         for i, frames in iter_histograms(ev, (W, H), dt, dtype=np.int16):
             assert np.array_equal(frames, ref[i:i + len(frames)]), "streamed histograms differ"
         ts, _ = best_time(stream, args.repeat)
-        report("nvlib.represent.iter_histograms (window by window)", ts, tb, "tonic")
+        report("nvlib.represent.iter_histograms (window by window)", ts)  # vs tonic: interleaved() below
         if args.torch:
             import torch
 

@@ -173,7 +173,7 @@ def test_voxel_pass_float64_sums_equal_bincount():
     b, plane = 6, W * H
     span = int(ev.t[-1] - ev.t[0])
     left, right = np.zeros(b * plane), np.zeros(b * plane)
-    _compiled.voxel_pass(ev.x, ev.y, ev.t, ev.p, W, H, b, span, left, right)
+    _compiled.voxel_pass(ev.array, W, H, b, span, left, right)
     ts = (b - 1) * (ev.t - ev.t[0]).astype(np.float64) / span
     ti = ts.astype(np.int64)
     frac, pol, pix = ts - ti, ev.p * 2.0 - 1, ev.y.astype(np.int64) * W + ev.x
@@ -407,3 +407,52 @@ def test_histogram_workers_bad_input():
         histogram(both, (W, H), 1000, dtype=np.uint8, workers=2, start_us=0)
     if _compiled.fields(both, (W, H)) is not None:  # the window is counted in the second group
         assert "pixel (x=3, y=2), polarity 1 of window 9" in str(err.value)
+
+
+RECORD_LAYOUTS = {
+    "tonic order, wide fields": [("t", "<u8"), ("x", "<i8"), ("y", "<u4"), ("p", "<i8")],
+    "extra fields": [("x", "<u2"), ("c", "<f4"), ("y", "<i2"), ("s", "U2"), ("t", "<i8"), ("p", "i1")],
+    "aligned, padded": np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "u1")], align=True),
+    "no polarity": [("y", "<i2"), ("x", "<i2"), ("t", "<i8")],
+    "big-endian x": [("x", ">i2"), ("y", "<i2"), ("t", "<i8"), ("p", "u1")],
+    "object field": [("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "u1"), ("tag", "O")],
+}
+
+
+@pytest.mark.parametrize("layout", RECORD_LAYOUTS)
+def test_compiled_passes_read_any_record_layout(layout, monkeypatch):
+    """The compiled passes read records at the dtype's field offsets: any field order, width, padding or
+    extra fields give the numpy path's arrays, and the arrays of the plain event dtype; dtypes numba
+    cannot type (non-native byte order, object fields) take the numpy path."""
+    from nvlib.represent import tbr
+
+    if _compiled._numba is None:
+        pytest.skip("numba not installed")
+    ev = random_events(21, n=3000, t_max=300_000)
+    arr = np.zeros(len(ev), RECORD_LAYOUTS[layout])
+    for k in arr.dtype.names:
+        if k in "xytp":
+            arr[k] = ev.array[k]
+    untyped = layout in ("big-endian x", "object field")
+    assert (_compiled.fields(arr, (W, H)) is None) == untyped
+    assert [_compiled._polarity(e) for e in arr[:20]] == ([int(v) for v in ev.p[:20]] if "p" in arr.dtype.names
+                                                         else [0] * 20)
+    plain = ev.array if "p" in arr.dtype.names else arr[["x", "y", "t"]]
+    refs = [350_000, 1, 90_000]
+    runs = [lambda a: histogram(a, (W, H), 7000, dtype=np.int16),
+            lambda a: np.concatenate([f.copy() for _, f in iter_histograms(a, (W, H), 7000, batch=3)]),
+            lambda a: tbr(a, (W, H), 2000, 5),
+            lambda a: tbr(a, (W, H), 2000, 12, normalize=False, polarity=True),
+            lambda a: time_surface(a, (W, H), refs, 20_000, polarity=True),
+            lambda a: time_surface(a, (W, H), refs, 20_000)]
+    if "p" in arr.dtype.names:
+        runs.append(lambda a: voxel_grid(a, (W, H), 5))
+    fast = [fn(arr) for fn in runs]
+    same_as_plain = [fn(plain) for fn in runs]
+    monkeypatch.setattr(_compiled, "fields", lambda *a: None)
+    slow = [fn(arr) for fn in runs]
+    for a, b, c in zip(fast, slow, same_as_plain):
+        assert a.dtype == b.dtype == c.dtype
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert fast[0].sum() == len(ev)

@@ -92,12 +92,12 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, work
     f = _compiled.fields(events, sensor_size)
     if f is None or not np.issubdtype(dtype, np.integer):
         return None
-    x, y, t, p, w, h = f
+    ev, t, w, h, pol = f.ev, f.t, f.w, f.h, f.pol
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
     n, plane, cmax = starts.shape[0], 2 * h * w, int(np.iinfo(dtype).max)
     if n == 0:
-        return None if n_ev and _compiled.check_pass(x, y, t, p, w, h) else np.zeros((0, 2, h, w), dtype)
+        return None if n_ev and _compiled.check_pass(ev, pol, w, h) else np.zeros((0, 2, h, w), dtype)
     edges = _compiled.window_edges(f, starts, dt)
     if edges is None:
         return None
@@ -106,7 +106,7 @@ def _histogram_compiled(events, sensor_size, dt, n_frames, start_us, dtype, work
 
     def count(g):
         g0, g1 = g
-        flags, k, _ = _compiled.histogram_pass(x, y, t, p, w, h, edges, starts, dt, g0, g1 - g0,
+        flags, k, _ = _compiled.histogram_pass(ev, pol, w, h, edges, starts, dt, g0, g1 - g0,
                                                out[g0 * plane:g1 * plane], cmax,
                                                np.empty(_compiled._CHUNK, np.int64), 0)
         return flags, k, g0
@@ -182,9 +182,8 @@ class _Slot:
 
     def count(self, f, starts, dt, edges, g: int, nb: int, cmax: int):
         """Clear what the last batch left, then count windows ``g .. g+nb-1``: ``(flags, k, frames)``."""
-        x, y, t, p, w, h = f
-        flags, k, self.kept = _compiled.histogram_pass(x, y, t, p, w, h, edges, starts, dt, g, nb, self.buf,
-                                                       cmax, self.idx, self.kept)
+        flags, k, self.kept = _compiled.histogram_pass(f.ev, f.pol, f.w, f.h, edges, starts, dt, g, nb,
+                                                       self.buf, cmax, self.idx, self.kept)
         return flags, k, self.frames if nb == self.frames.shape[0] else self.frames[:nb]
 
 
@@ -193,12 +192,12 @@ def _iter_compiled(events, sensor_size, f, dt, n_frames, start_us, dtype, batch,
     call per batch), reused buffers, window ranges by binary search; with ``workers`` > 1, batch j is
     counted in a thread into buffer ``j % (workers + 1)`` while earlier ones are yielded (submitted once
     batch j - workers - 1, the buffer's last user, has been released)."""
-    x, y, t, p, w, h = f
+    t, w, h = f.t, f.w, f.h
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, dt, start_us, n_frames)
     n = starts.shape[0]
     if n == 0:
-        if n_ev and _compiled.check_pass(x, y, t, p, w, h):
+        if n_ev and _compiled.check_pass(f.ev, f.pol, w, h):
             raise _stream_error(events, sensor_size)
         return
     edges = _compiled.window_edges(f, starts, dt)

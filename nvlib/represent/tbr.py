@@ -192,10 +192,10 @@ def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames
     """:func:`tbr` (back-to-back windows) by the compiled pass over the events inside them (their range by
     binary search), or None where the checked numpy path must run (no numba, unsorted times: it sorts; a
     bad event: it names it)."""
-    f = _compiled.polarity_fields(events, sensor_size, polarity)
+    f = _compiled.fields(events, sensor_size, polarity)
     if f is None:
         return None
-    x, y, t, p, w, h = f
+    ev, t, w, h, pol = f.ev, f.t, f.w, f.h, f.pol
     n_ev = t.shape[0]
     starts = window_starts(int(t[0]) if n_ev else None, int(t[-1]) if n_ev else None, n_bits * dt, start_us,
                            n_frames)
@@ -203,7 +203,7 @@ def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames
     chans = 2 if polarity else 1
     out = np.zeros((n, chans * h * w), np.float32 if normalize else code_dtype(n_bits))
     if n == 0:
-        if _compiled.check_pass(x, y, t, p, w, h):
+        if _compiled.check_pass(ev, pol, w, h):
             return None
     else:
         edges = _compiled.window_edges(f, starts, n_bits * dt)
@@ -211,9 +211,8 @@ def _tbr_compiled(events, sensor_size, dt, n_bits, normalize, start_us, n_frames
             return None
         a, b = int(edges[0]), int(edges[-1])
         buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
-        if _compiled.tbr_pass(x[a:b], y[a:b], t[a:b], None if p is None else p[a:b], w, h, int(starts[0]), dt,
-                              n_bits, msb_newest, buf, out, normalize, np.float32((1 << n_bits) - 1),
-                              int(t[a - 1]) if a else (int(t[0]) if n_ev else 0)):
+        if _compiled.tbr_pass(ev[a:b], pol, w, h, int(starts[0]), dt, n_bits, msb_newest, buf, out, normalize,
+                              np.float32((1 << n_bits) - 1), int(t[a - 1]) if a else (int(t[0]) if n_ev else 0)):
             return None
     return out.reshape((n, 2, h, w) if polarity else (n, h, w))
 
@@ -244,12 +243,12 @@ def _tbr_windows_compiled(events, sensor_size, starts, dt, n_bits, normalize, ms
     unsorted or bad events)."""
     if starts.size > 1 and np.any(starts[1:] < starts[:-1]):
         return None
-    f = _compiled.polarity_fields(events, sensor_size, polarity)
+    f = _compiled.fields(events, sensor_size, polarity)
     if f is None:
         return None
-    x, y, t, p, w, h = f
+    ev, t, w, h, pol = f.ev, f.t, f.w, f.h, f.pol
     n_ev = t.shape[0]
-    if _compiled.check_pass(x, y, t, p, w, h):
+    if _compiled.check_pass(ev, pol, w, h):
         return None
     chans = 2 if polarity else 1
     n = starts.shape[0]
@@ -258,7 +257,7 @@ def _tbr_windows_compiled(events, sensor_size, starts, dt, n_bits, normalize, ms
         lo = _compiled.search_edges(t, starts)
         hi = _compiled.search_edges(t, starts + n_bits * dt)
         buf = np.zeros(((n_bits + 7) // 8, chans * h * w), np.uint8)
-        _compiled.tbr_windows_pass(x, y, t, p, w, h, starts, lo, hi, dt, n_bits, msb_newest, buf, out, normalize,
+        _compiled.tbr_windows_pass(ev, pol, w, h, starts, lo, hi, dt, n_bits, msb_newest, buf, out, normalize,
                                    np.float32((1 << n_bits) - 1))
     return out.reshape((n, 2, h, w) if polarity else (n, h, w))
 

@@ -71,11 +71,11 @@ def _time_surface_compiled(events, sensor_size, t_ref_us, tau: int, polarity: bo
     """:func:`time_surface` with each pixel's latest time from one compiled pass over the time-sorted
     stream, the reference times taken in increasing order (the same :func:`_decay` as the numpy path, so
     equal values), or None where the numpy path runs (no numba, unsorted times, bad events or ``t_ref_us``)."""
-    f = _compiled.polarity_fields(events, sensor_size, polarity)
+    f = _compiled.fields(events, sensor_size, polarity)
     if f is None:
         return None
-    x, y, t, p, w, h = f
-    if _compiled.check_pass(x, y, t, p, w, h):
+    ev, t, w, h, pol = f.ev, f.t, f.w, f.h, f.pol
+    if _compiled.check_pass(ev, pol, w, h):
         return None
     if t_ref_us is None:
         t_ref_us = int(t[-1]) + 1 if t.shape[0] else 0
@@ -91,7 +91,7 @@ def _time_surface_compiled(events, sensor_size, t_ref_us, tau: int, polarity: bo
     tmp = np.empty(c * plane)
     done = 0
     for i, k in zip(order.tolist(), ends.tolist()):
-        _compiled.last_times_pass(x, y, t, p, w, done, k, plane, last)
+        _compiled.last_times_pass(ev, pol, w, done, k, plane, last)
         done = k
         _decay(last, int(refs[i]), tau, tmp, out[i])
     shape = (c, h, w) if polarity else (h, w)

@@ -47,10 +47,10 @@ def _voxel_compiled(events, sensor_size, b: int):
     the numpy path runs: no numba, no events or no polarity field, unsorted times (it sorts) or a bad
     event (it names it)."""
     f = _compiled.fields(events, sensor_size)
-    if f is None or f[3] is None or f[2].shape[0] == 0 or _compiled.check_pass(*f):
+    if f is None or not f.has_p or f.t.shape[0] == 0 or _compiled.check_pass(f.ev, f.pol, f.w, f.h):
         return None
-    x, y, t, p, w, h = f
+    t, w, h = f.t, f.w, f.h
     left, right = np.zeros(b * h * w), np.zeros(b * h * w)
-    _compiled.voxel_pass(x, y, t, p, w, h, b, int(t[-1] - t[0]) or 1, left, right)
+    _compiled.voxel_pass(f.ev, w, h, b, int(t[-1] - t[0]) or 1, left, right)
     left += right
     return left.astype(np.float32).reshape(b, h, w)
