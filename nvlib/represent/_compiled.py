@@ -165,7 +165,7 @@ def _window_round(ev, pol, w, h, base, lo, hi, prev, idx):  # pragma: no cover -
     coordinate or polarity is out of range, a time lies outside the window or decreases (``prev``: the
     time before the round; ``idx`` and ``prev`` are then partial). The loop stops at the first bad event:
     that keeps it scalar, which reads the packed records faster than the gathers of the vectorised
-    branch-free loop (measured 9.1 -> 6.0 ms for 2 M events)."""
+    branch-free loop (measured 9.1 -> 6.0 ms for 2 M events, when the pass still read field views)."""
     plane = h * w
     uw = np.uint64(w)
     uh = np.uint64(h)
