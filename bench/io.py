@@ -15,7 +15,7 @@ import numpy as np
 
 import nvlib.io as nio
 from nvlib.events import make_events
-from nvlib.paths import shared_dir
+from nvlib.workbook.paths import shared_dir
 
 
 def best_of(fn, repeat=7):

@@ -127,7 +127,7 @@ def real_recording(repeats: int = 9):
     """The shared Gen4.1 EVT 3.0 fixture played ``repeats`` times back to back, or None when absent."""
     from nvlib.events import Events
     from nvlib.io import read_events
-    from nvlib.paths import shared_dir
+    from nvlib.workbook.paths import shared_dir
 
     root = shared_dir()
     path = root / "fixtures" / "events" / "gen41_evt3_sample.raw" if root else None

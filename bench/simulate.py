@@ -125,7 +125,8 @@ def ours(frames, times, p: DVSParams, device="cpu", kernels="auto") -> int:
 
 
 def load(name, size, n_frames):
-    from nvlib.samples import read_video, sample_path
+    from nvlib.datasets.samples import sample_path
+    from nvlib.io.video import read_video
     frames, fps = read_video(sample_path(name), max_frames=n_frames, gray=True)
     frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
     return frames, fps
@@ -145,7 +146,8 @@ def peak_rss_child(n_frames: int, size, name: str) -> float:
     code = f"""
 import os, resource, numpy as np, cv2, torch
 torch.set_num_threads(1); cv2.setNumThreads(1)
-from nvlib.samples import read_video, sample_path
+from nvlib.datasets.samples import sample_path
+from nvlib.io.video import read_video
 from nvlib.simulate import DVSEmulator, DVSParams
 fr, fps = read_video(sample_path({name!r}), max_frames=60, gray=True)
 fr = np.stack([cv2.resize(f, {tuple(size)!r}, interpolation=cv2.INTER_AREA) for f in fr])

@@ -74,7 +74,8 @@ def throughput(name: str, size: int, batch: int, steps: int, dev) -> dict:
 def data_share(size: int, batch: int, steps: int, dev) -> dict | None:
     """Share of a ResNet18 training step spent waiting for the DataLoader (synthetic cache, workers 0)."""
     try:
-        from nvlib.datasets import FrameDataset, prepare_synthetic_va
+        from nvlib.convert import prepare_synthetic_va
+        from nvlib.datasets import FrameDataset
     except ImportError:
         return None
     from torch.utils.data import DataLoader

@@ -22,7 +22,7 @@
 # `nvlib samples fetch` into `data/samples/`.
 
 # %% tags=["parameters"]
-clip = "carphone"      # a name from nvlib.samples.list_samples()
+clip = "carphone"      # a name from nvlib.datasets.samples.list_samples()
 n_show = 4             # frames shown in the strip
 max_frames = 60        # frames decoded
 sensor_side = 64       # simulated sensor (pixels per side)
@@ -35,10 +35,12 @@ device = "cpu"
 import numpy as np
 import matplotlib.pyplot as plt
 
-from nvlib import samples
-from nvlib.paths import repo_root
-from nvlib.plots import save_figure, setup_style
-from nvlib.tables import write_table
+from nvlib.datasets import samples
+
+from nvlib.io.video import read_video
+from nvlib.workbook.paths import repo_root
+from nvlib.workbook.figures import save_figure, setup_style
+from nvlib.workbook.tables import write_table
 
 ROOT = repo_root()
 setup_style()
@@ -58,7 +60,7 @@ rows
 # ## One clip, frame by frame
 
 # %%
-frames, fps = samples.read_video(samples.sample_path(clip), max_frames=max_frames)
+frames, fps = read_video(samples.sample_path(clip), max_frames=max_frames)
 idx = np.linspace(0, len(frames) - 1, n_show).round().astype(int)
 fig, axes = plt.subplots(1, n_show, figsize=(2.2 * n_show, 2.2))
 for ax, i in zip(np.atleast_1d(axes), idx):
@@ -101,7 +103,7 @@ for ax, i in zip(np.atleast_1d(axes), sorted(busiest)):
 save_figure(fig, f"fig00_quickstart_{clip}_tbr")
 
 # %%
-from nvlib.datasets import prepare_synthetic_va
+from nvlib.convert import prepare_synthetic_va
 from nvlib.train import TrainConfig
 from nvlib.train.cli import run_experiment
 

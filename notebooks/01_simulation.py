@@ -32,7 +32,7 @@
 # event-rate statistics.
 
 # %% tags=["parameters"]
-sample = "crema_1001_HAP"   # a name from nvlib.samples.list_samples()
+sample = "crema_1001_HAP"   # a name from nvlib.datasets.samples.list_samples()
 max_frames = 40             # RGB frames decoded and simulated
 camera = "dvs240"           # v2e camera preset the frames are resized to (INTER_AREA)
 shown_frames = [10, 20, 30, 39]
@@ -51,11 +51,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import PowerNorm
 
-from nvlib import samples
-from nvlib.paths import repo_root
-from nvlib.plots import save_figure, setup_style
+from nvlib.datasets import samples
+
+from nvlib.io.video import read_video
+from nvlib.workbook.paths import repo_root
+from nvlib.workbook.figures import save_figure, setup_style
 from nvlib.simulate import CAMERAS, DVSParams, resize_for_camera, simulate_frames
-from nvlib.tables import write_table
+from nvlib.workbook.tables import write_table
 
 ROOT = repo_root()
 setup_style()
@@ -66,7 +68,7 @@ setup_style()
 # the camera size first and converted to gray afterwards.
 
 # %%
-rgb, fps = samples.read_video(samples.sample_path(sample), max_frames=max_frames)
+rgb, fps = read_video(samples.sample_path(sample), max_frames=max_frames)
 rgb = np.stack([resize_for_camera(f, camera) for f in rgb])
 gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in rgb])
 W, H = CAMERAS[camera]

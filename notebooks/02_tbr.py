@@ -30,7 +30,7 @@
 # Table 4 ablation.
 
 # %% tags=["parameters"]
-sample = "carphone"     # a name from nvlib.samples.list_samples()
+sample = "carphone"     # a name from nvlib.datasets.samples.list_samples()
 max_frames = 36         # RGB frames decoded and simulated
 frame_index = 30        # the RGB frame whose aligned TBR frame is shown
 delta_t_us = 5000       # Δt (paper: 5 ms)
@@ -44,13 +44,15 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.colors import PowerNorm
 
-from nvlib import samples
-from nvlib.paths import repo_root
-from nvlib.plots import save_figure, setup_style
+from nvlib.datasets import samples
+
+from nvlib.io.video import read_video
+from nvlib.workbook.paths import repo_root
+from nvlib.workbook.figures import save_figure, setup_style
 from nvlib.represent import (active_bits, binary_slices, code_dtype, codes_from_bits, frame_times_us,
                              tbr, tbr_aligned, tbr_memory_bytes)
 from nvlib.simulate import DVSParams, simulate_frames
-from nvlib.tables import write_table
+from nvlib.workbook.tables import write_table
 
 ROOT = repo_root()
 setup_style()
@@ -63,8 +65,8 @@ setup_style()
 # how labels annotated on RGB frames are transferred to event frames.
 
 # %%
-gray, fps = samples.read_video(samples.sample_path(sample), max_frames=max_frames, gray=True)
-rgb, _ = samples.read_video(samples.sample_path(sample), max_frames=max_frames)
+gray, fps = read_video(samples.sample_path(sample), max_frames=max_frames, gray=True)
+rgb, _ = read_video(samples.sample_path(sample), max_frames=max_frames)
 events = simulate_frames(gray, fps=fps, params=DVSParams(seed=seed), device=device)
 W, H = events.sensor_size
 ends = frame_times_us(len(gray), fps)
@@ -186,7 +188,7 @@ _ = save_figure(fig, "tbr_memory")
 # takes the same `n_bits` parameter, so the sweeps can also rerun it.
 
 # %%
-from nvlib.params import read_yaml
+from nvlib.workbook.params import read_yaml
 
 sweeps = [read_yaml(ROOT / "params" / "sweeps" / f"tbr_bits_{n}.yaml") for n in (8, 16)]
 [{"sweep": s["name"], "notebooks": ", ".join(s["notebooks"]), "params": s["params"]} for s in sweeps]
@@ -197,7 +199,7 @@ sweeps = [read_yaml(ROOT / "params" / "sweeps" / f"tbr_bits_{n}.yaml") for n in 
 # the RGB frame, the aligned event frame and the (derived) labels side by side.
 
 # %%
-from nvlib.explore import Clip, EventExplorer
+from nvlib.pictures.explore import Clip, EventExplorer
 
 try:
     from nvlib.datasets.samples import derived_va

@@ -47,21 +47,22 @@ progress = False
 require_gain = 0.05     # synthetic faces: fail unless every model beats predict-the-mean RMSE by this share (None: off)
 
 # %%
-from nvlib.paths import repo_root
+from nvlib.workbook.paths import repo_root
 
 ROOT = repo_root()
 
 import torch
 
-from nvlib.datasets import FrameDataset, resolve_va_cache
-from nvlib.evaluate import read_results_json, va_table
+from nvlib.convert import resolve_va_cache
+from nvlib.datasets import FrameDataset
+from nvlib.evaluation.predict import read_results_json, va_table
 from nvlib.models import DISPLAY_NAMES
-from nvlib.paths import figures_dir, runs_dir
-from nvlib.plots import save_figure
-from nvlib.tables import write_table
+from nvlib.workbook.paths import figures_dir, runs_dir
+from nvlib.workbook.figures import save_figure
+from nvlib.workbook.tables import write_table
 from nvlib.train import TrainConfig
 from nvlib.train.cli import run_experiment
-from nvlib.va_plots import plot_va_timeline, plot_va_wheel
+from nvlib.pictures.va import plot_va_timeline, plot_va_wheel
 
 torch.manual_seed(seed)
 NB = "03_frame_models"
@@ -118,7 +119,7 @@ pd.DataFrame(rows)
 # Every model should beat the predict-the-mean RMSE (mean of valence and arousal):
 
 # %%
-from nvlib.evaluate import gain_over_mean, require_gain_over_mean
+from nvlib.evaluation.predict import gain_over_mean, require_gain_over_mean
 
 for g in gain_over_mean(results):
     print(f"{DISPLAY_NAMES[g['model']]:10s} mean RMSE {g['rmse']:.3f} vs predict-the-mean {g['mean_rmse']:.3f} "

@@ -54,7 +54,7 @@ progress = False
 require_gain = 0.05     # synthetic faces: fail unless every model beats predict-the-mean RMSE by this share (None: off)
 
 # %%
-from nvlib.paths import repo_root
+from nvlib.workbook.paths import repo_root
 
 ROOT = repo_root()
 
@@ -62,15 +62,16 @@ ROOT = repo_root()
 import pandas as pd
 import torch
 
-from nvlib.datasets import ChunkDataset, resolve_va_cache
-from nvlib.evaluate import read_results_json, va_table
+from nvlib.convert import resolve_va_cache
+from nvlib.datasets import ChunkDataset
+from nvlib.evaluation.predict import read_results_json, va_table
 from nvlib.models import DISPLAY_NAMES
-from nvlib.paths import figures_dir, runs_dir
-from nvlib.plots import save_figure
-from nvlib.tables import write_table
+from nvlib.workbook.paths import figures_dir, runs_dir
+from nvlib.workbook.figures import save_figure
+from nvlib.workbook.tables import write_table
 from nvlib.train import TrainConfig
 from nvlib.train.cli import pick_backbone, run_experiment
-from nvlib.va_plots import plot_va_timeline, plot_va_wheel
+from nvlib.pictures.va import plot_va_timeline, plot_va_wheel
 
 torch.manual_seed(seed)
 NB = "04_video_models"
@@ -124,7 +125,7 @@ write_table(rows, "table2_video_models")
 pd.DataFrame(rows)
 
 # %%
-from nvlib.evaluate import gain_over_mean, require_gain_over_mean
+from nvlib.evaluation.predict import gain_over_mean, require_gain_over_mean
 
 for g in gain_over_mean(results):
     print(f"{DISPLAY_NAMES[g['model']]:15s} mean RMSE {g['rmse']:.3f} vs predict-the-mean {g['mean_rmse']:.3f} "

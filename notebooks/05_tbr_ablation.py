@@ -37,7 +37,7 @@ device = "cpu"
 progress = False
 
 # %%
-from nvlib.paths import repo_root
+from nvlib.workbook.paths import repo_root
 
 ROOT = repo_root()
 
@@ -45,12 +45,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from nvlib.datasets import prepare_synthetic_va
-from nvlib.evaluate import read_results_json
+from nvlib.convert import prepare_synthetic_va
+from nvlib.evaluation.predict import read_results_json
 from nvlib.models import DISPLAY_NAMES, model_kind
-from nvlib.paths import figures_dir, runs_dir
-from nvlib.plots import save_figure
-from nvlib.tables import write_table
+from nvlib.workbook.paths import figures_dir, runs_dir
+from nvlib.workbook.figures import save_figure
+from nvlib.workbook.tables import write_table
 from nvlib.train import TrainConfig
 from nvlib.train.cli import pick_backbone, run_experiment
 

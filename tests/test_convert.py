@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nvlib import convert as CV
+from nvlib.convert import cli as CV_CLI
 from nvlib.datasets import ChunkDataset, FrameDataset
 from nvlib.datasets import cache as C
 from nvlib.datasets.synthetic import generate_synthetic_afewva
@@ -115,7 +116,7 @@ def test_bad_clips_are_logged_and_the_run_goes_on(afew, tmp_path):
 
 
 def test_prepare_synthetic_va_is_idempotent(tmp_path):
-    from nvlib.datasets import prepare_synthetic_va
+    from nvlib.convert import prepare_synthetic_va
 
     d = prepare_synthetic_va(tmp_path, n_clips=5, n_frames=6, size=16)
     before = tree_bytes(d)
@@ -130,8 +131,8 @@ def test_cli_entry(afew, tmp_path, capsys):
     import argparse
 
     ap = argparse.ArgumentParser()
-    CV.add_arguments(ap)
-    rc = CV.main(ap.parse_args(["afew-va", str(afew), str(tmp_path), "--size", "16", "--no-progress",
+    CV_CLI.add_arguments(ap)
+    rc = CV_CLI.main(ap.parse_args(["afew-va", str(afew), str(tmp_path), "--size", "16", "--no-progress",
                                 "--n-bits", "4"]))
     assert rc == 0 and "6 converted" in capsys.readouterr().out
     assert C.is_complete(next(tmp_path.glob("afew-va_tbr4b_*")))

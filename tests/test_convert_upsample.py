@@ -1,7 +1,7 @@
 """Temporal upsampling before simulation spreads events over the TBR slices (v2e upsamples too)."""
 import numpy as np
 
-from nvlib.convert import _upsampled
+from nvlib.convert.runner import _upsampled
 from nvlib.simulate.upsample import upsample_frames
 
 
@@ -28,7 +28,7 @@ def test_converter_upsampling_fills_the_newer_tbr_bits(sample_video):
     import cv2
 
     from nvlib.represent import tbr
-    from nvlib.samples import read_video
+    from nvlib.io.video import read_video
     from nvlib.simulate import DVSParams, simulate_frames
 
     fr, _ = read_video(sample_video, max_frames=9, gray=True)

@@ -101,7 +101,7 @@ def test_cache_name_carries_parameters():
 def test_resolve_va_cache_refuses_a_missing_cache(tmp_path):
     import pytest
 
-    from nvlib.datasets import resolve_va_cache
+    from nvlib.convert import resolve_va_cache
 
     with pytest.raises(FileNotFoundError, match="no such dataset cache"):
         resolve_va_cache(tmp_path / "nope")

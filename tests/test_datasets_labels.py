@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nvlib.datasets.labels import (consecutive_windows, frame_reference_times, frame_times_us, nearest_annotation,
+from nvlib.represent.windows import consecutive_windows, frame_times_us
+from nvlib.datasets.labels import (frame_reference_times, nearest_annotation,
                                    transfer_labels)
 
 

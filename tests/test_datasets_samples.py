@@ -37,7 +37,7 @@ def test_smoothing_fills_gaps_and_removes_outliers():
 
 
 def test_haar_finds_the_face_on_a_real_clip(sample_video):
-    from nvlib.samples import read_video
+    from nvlib.io.video import read_video
 
     frames, fps = read_video(sample_video, max_frames=10, gray=True)
     det = detect_faces(frames, every=3)

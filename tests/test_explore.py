@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nvlib.events import make_events
-from nvlib.explore import REPRESENTATIONS, Clip, EventExplorer, explore, render_events
+from nvlib.pictures.explore import REPRESENTATIONS, Clip, EventExplorer, explore, render_events
 from nvlib.represent import tbr_aligned
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from nvlib import cli
-from nvlib.atomic import atomic_path
-from nvlib.params import ParamsError, load_params, save_run_info
-from nvlib.paths import repo_root
-from nvlib.tables import format_markdown, read_table, write_table
+from nvlib.workbook.atomic import atomic_path
+from nvlib.workbook.params import ParamsError, load_params, save_run_info
+from nvlib.workbook.paths import repo_root
+from nvlib.workbook.tables import format_markdown, read_table, write_table
 
 
 def test_repo_root_is_the_same_from_root_and_notebooks(root, monkeypatch):
@@ -66,7 +66,7 @@ def test_table_csv_and_markdown_hold_the_same_rows(tmp_figures):
 def test_figures_have_stable_bytes(tmp_figures):
     import matplotlib.pyplot as plt
 
-    from nvlib.plots import save_figure
+    from nvlib.workbook.figures import save_figure
 
     def draw():
         fig, ax = plt.subplots()

@@ -9,7 +9,7 @@ import pytest
 import nvlib.io as nio
 from nvlib.io import evt3 as nevt3
 from nvlib.io.raw_header import read_header
-from nvlib.paths import shared_dir
+from nvlib.workbook.paths import shared_dir
 from test_io_reference import (DAT_SPEC_EVENTS, DAT_SPEC_RECORDS, EVT2_SPEC_EVENTS, EVT2_SPEC_WORDS,
                                EVT3_SPEC_EVENTS, EVT3_SPEC_WORDS, as_tuples, ref_dat, ref_evt2, ref_evt3)
 

@@ -1,4 +1,4 @@
-"""nvlib.metrics against hand-computed values, emonet's formulas and torchmetrics."""
+"""nvlib.evaluation.metrics against hand-computed values, emonet's formulas and torchmetrics."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torchmetrics.functional.regression import concordance_corrcoef, mean_squared_error, pearson_corrcoef
 
-from nvlib import metrics as M
+from nvlib.evaluation import metrics as M
 
 GT = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
 PR = np.array([-0.5, -0.5, 0.5, 0.0, 1.0])

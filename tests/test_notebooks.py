@@ -5,7 +5,7 @@ import os
 import jupytext
 import pytest
 
-from nvlib import reproduce
+from nvlib.workbook import reproduce
 
 NOTEBOOKS = reproduce.notebook_sources()
 

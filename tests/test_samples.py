@@ -5,14 +5,16 @@ import subprocess
 import numpy as np
 import pytest
 
-from nvlib import samples
+from nvlib.datasets import samples
+
+from nvlib.io.video import read_video
 
 
 def test_carphone_is_the_pinned_real_clip(sample_video):
-    frames, fps = samples.read_video(sample_video)
+    frames, fps = read_video(sample_video)
     assert frames.shape == (120, 144, 176, 3) and frames.dtype == np.uint8
     assert abs(fps - 29.97) < 0.01
-    gray, _ = samples.read_video(sample_video, max_frames=5, gray=True)
+    gray, _ = read_video(sample_video, max_frames=5, gray=True)
     assert gray.shape == (5, 144, 176)
     manifest = json.loads((sample_video.parent / "manifest.json").read_text())
     m = manifest["carphone"]
@@ -70,6 +72,6 @@ def test_bad_video_is_reported_with_its_path(tmp_path):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video")
     with pytest.raises(ValueError, match="broken.mp4"):
-        samples.read_video(bad)
+        read_video(bad)
     with pytest.raises(FileNotFoundError, match="missing.mp4"):
-        samples.read_video(tmp_path / "missing.mp4")
+        read_video(tmp_path / "missing.mp4")

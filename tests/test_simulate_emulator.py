@@ -200,7 +200,8 @@ def test_equals_reference_on_real_face(sample_video_gray):
 @pytest.fixture(scope="module")
 def sample_video_gray():
     import cv2
-    from nvlib.samples import read_video, sample_path
+    from nvlib.datasets.samples import sample_path
+    from nvlib.io.video import read_video
     frames, _ = read_video(sample_path("carphone"), max_frames=8, gray=True)
     return np.stack([cv2.resize(f, (44, 36), interpolation=cv2.INTER_AREA) for f in frames])
 

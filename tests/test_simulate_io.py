@@ -59,7 +59,7 @@ def test_npy_folder_and_video_sources_agree(tmp_path):
 
 
 def test_video_file_source(sample_video):
-    from nvlib.samples import read_video
+    from nvlib.io.video import read_video
     src = open_frames(sample_video, max_frames=5)
     assert src.kind == "video" and src.fps == pytest.approx(29.97, abs=0.01)
     got = np.stack(list(src))
@@ -72,7 +72,7 @@ def test_video_file_source(sample_video):
 
 @pytest.fixture(scope="module")
 def sample_video():
-    from nvlib.samples import sample_path
+    from nvlib.datasets.samples import sample_path
     return sample_path("carphone")
 
 

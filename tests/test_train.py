@@ -10,8 +10,9 @@ import torch
 from torch.utils.data import Dataset
 
 from nvlib.models import build_model
+from nvlib.evaluation.predict import predict
 from nvlib.train import (CheckpointError, NonFiniteLossError, TrainConfig, build_and_fit, fit, load_model,
-                         predict, read_checkpoint, seed_everything)
+                         read_checkpoint, seed_everything)
 
 
 class TinyFrames(Dataset):

@@ -1,4 +1,4 @@
-"""nvlib.evaluate, nvlib.va_plots and the `nvlib train` command-line plumbing."""
+"""nvlib.evaluation.predict, nvlib.pictures.va and the `nvlib train` command-line plumbing."""
 from __future__ import annotations
 
 import argparse
@@ -12,13 +12,13 @@ from torch.utils.data import Dataset
 
 matplotlib.use("Agg")
 
-from nvlib import metrics as M
-from nvlib.evaluate import (dataset_labels, evaluate_model, mean_baseline, read_results_json, va_table,
+from nvlib.evaluation import metrics as M
+from nvlib.evaluation.predict import (dataset_labels, evaluate_model, mean_baseline, read_results_json, va_table,
                             write_results_json)
-from nvlib.paths import repo_root
+from nvlib.workbook.paths import repo_root
 from nvlib.train.cli import _train_cfg, add_arguments, pick_backbone, run_id
 from nvlib.train.config import TrainConfig
-from nvlib.va_plots import MIKELS_SECTORS, mikels_sector, plot_va_timeline, plot_va_wheel
+from nvlib.pictures.va import MIKELS_SECTORS, mikels_sector, plot_va_timeline, plot_va_wheel
 
 
 class Frames(Dataset):
@@ -138,7 +138,7 @@ def test_pick_backbone(tmp_path, monkeypatch):
 def test_gain_over_mean_flags_models_that_do_not_learn():
     import pytest
 
-    from nvlib.evaluate import gain_over_mean, require_gain_over_mean
+    from nvlib.evaluation.predict import gain_over_mean, require_gain_over_mean
 
     def res(v, a):
         return {"metrics": {"valence": {"rmse": v}, "arousal": {"rmse": a}},
@@ -152,7 +152,7 @@ def test_gain_over_mean_flags_models_that_do_not_learn():
 
 
 def test_run_id_does_not_depend_on_the_checkout_location(monkeypatch, tmp_path):
-    from nvlib.paths import repo_root
+    from nvlib.workbook.paths import repo_root
     from nvlib.train import TrainConfig
     from nvlib.train.cli import run_id
 

@@ -58,7 +58,7 @@ class AFEWVAClip:
 
     @property
     def times_us(self) -> np.ndarray:
-        from .labels import frame_times_us
+        from nvlib.represent.windows import frame_times_us
 
         return frame_times_us(len(self.frame_paths), self.fps)
 

@@ -31,8 +31,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..atomic import write_text
-from ..represent.tbr import code_dtype, normalize_codes
+from nvlib.workbook.atomic import write_text
+from nvlib.represent.tbr import code_dtype, normalize_codes
 
 SPLITS = ("train", "val", "test")
 

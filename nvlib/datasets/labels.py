@@ -71,19 +71,3 @@ def transfer_labels(t_us: np.ndarray, starts_us: np.ndarray, ends_us: np.ndarray
         raise ValueError(f"{vals.shape[0]} annotation values for {np.asarray(ann_times_us).shape[0]} timestamps")
     idx = nearest_annotation(frame_reference_times(t_us, starts_us, ends_us), ann_times_us)
     return vals[idx], idx
-
-
-def frame_times_us(n_frames: int, fps: float, t0_us: int = 0) -> np.ndarray:
-    """Timestamps of RGB frames ``t0 + k / fps`` in integer µs (rounded), k = 0..n-1."""
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    return t0_us + np.round(np.arange(n_frames) * (1e6 / fps)).astype(np.int64)
-
-
-def consecutive_windows(t_first_us: int, t_last_us: int, window_us: int) -> tuple[np.ndarray, np.ndarray]:
-    """Back-to-back windows ``[t0 + i·w, t0 + (i+1)·w)`` covering ``[t_first, t_last]`` (at least one)."""
-    if window_us <= 0:
-        raise ValueError(f"window must be positive, got {window_us}")
-    n = max(1, int((t_last_us - t_first_us) // window_us) + 1)
-    starts = t_first_us + window_us * np.arange(n, dtype=np.int64)
-    return starts, starts + window_us

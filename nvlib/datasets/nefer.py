@@ -255,7 +255,7 @@ class NEFER:
         events = frames = None
         if self.load is not None:
             if self.modality == "events" and self.load == "events":
-                from ..io import read_events
+                from nvlib.io import read_events
 
                 if not p["raw"].is_file():
                     raise FileNotFoundError(f"NEFER recording {p['raw']} not found (sequence {e.sequence})")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_text
+from nvlib.workbook.atomic import write_text
 
 AU_NAMES = ("AU1", "AU2", "AU4", "AU5", "AU12", "AU15", "AU26", "AU43")
 _SS = 4  # supersampling factor
@@ -321,7 +321,7 @@ def generate_synthetic_afewva(out_root: str | Path, n_clips: int = 12, n_frames:
 # ----------------------------------------------------------------------------- NEFER layout
 #: Circumplex positions (valence, arousal) of the NEFER classes used to animate synthetic sequences.
 def _nefer_va(label: str) -> tuple[float, float]:
-    from .samples import CIRCUMPLEX
+    from nvlib.datasets.samples import CIRCUMPLEX
 
     return CIRCUMPLEX[label.lower() if label.lower() in CIRCUMPLEX else "neutral"]
 
@@ -341,11 +341,11 @@ def generate_synthetic_nefer(out_root: str | Path, train_users=("01", "02"), val
     """
     import cv2
 
-    from ..events import Events
-    from ..io import write_evt3
-    from ..simulate import DVSParams, simulate_frames
-    from ..represent import tbr
-    from .nefer import CLASSES, EVENT_PREFIX, GOPRO_PREFIX, N_FRAMES
+    from nvlib.events import Events
+    from nvlib.io import write_evt3
+    from nvlib.simulate import DVSParams, simulate_frames
+    from nvlib.represent import tbr
+    from nvlib.datasets.nefer import CLASSES, EVENT_PREFIX, GOPRO_PREFIX, N_FRAMES
 
     if n_frames != N_FRAMES:
         raise ValueError(f"NEFER sequences have {N_FRAMES} frames, got n_frames={n_frames}")

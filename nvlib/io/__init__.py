@@ -10,10 +10,10 @@ Public API (see CONTRACTS.md):
   with :func:`open_writer`. :func:`read_cache` reads the cache back exactly.
 - :class:`FormatError`: the only exception malformed content raises.
 """
-from .cache import read_cache, read_cache_columns
-from .errors import FormatError
-from .reading import READ_FORMATS, detect_format, iter_chunks, iter_events, read_events
-from .writers import (FORMATS, EventWriter, open_writer, write_cache, write_dat, write_evt2, write_evt3,
+from nvlib.io.cache import read_cache, read_cache_columns
+from nvlib.io.errors import FormatError
+from nvlib.io.reading import READ_FORMATS, detect_format, iter_chunks, iter_events, read_events
+from nvlib.io.writers import (FORMATS, EventWriter, open_writer, write_cache, write_dat, write_evt2, write_evt3,
                       write_v2e_h5, write_v2e_text)
 
 __all__ = [

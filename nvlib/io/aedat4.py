@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .errors import FormatError
+from nvlib.io.errors import FormatError
 
 MAGIC = b"#!AER-DAT4.0"
 

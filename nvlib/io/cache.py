@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..events import EVENT_DTYPE, Events, pack_columns
-from .errors import FormatError
+from nvlib.events import EVENT_DTYPE, Events, pack_columns
+from nvlib.io.errors import FormatError
 
 MAGIC = b"NVLIBEVC"
 VERSION = 1

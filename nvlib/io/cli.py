@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 
-from .errors import FormatError
-from .reading import detect_format, read_events
+from nvlib.io.errors import FormatError
+from nvlib.io.reading import detect_format, read_events
 
 
 def describe(path, sensor_size=None) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import FormatError
+from nvlib.io.errors import FormatError
 
 RECORD = np.dtype([("t", "<u4"), ("w", "<u4")])
 VALID_TYPES = (0, 12)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import FormatError
-from .words import WordStreamDecoder
+from nvlib.io.errors import FormatError
+from nvlib.io.words import WordStreamDecoder
 
 TH_BITS = 28
 LOOP_US = 1 << (TH_BITS + 6)

@@ -33,8 +33,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .errors import FormatError
-from .words import WordStreamDecoder
+from nvlib.io.errors import FormatError
+from nvlib.io.words import WordStreamDecoder
 
 LOOP_US = 1 << 24
 _RESERVED = np.zeros(16, dtype=bool)

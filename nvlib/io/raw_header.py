@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .errors import FormatError
+from nvlib.io.errors import FormatError
 
 _MAX_LINE = 4096  # a header line longer than this is data, not header
 _PRINTABLE = re.compile(rb"^[\x09\x20-\x7e\x80-\xff]*\r?\n$")

@@ -14,15 +14,15 @@ from typing import Iterator
 
 import numpy as np
 
-from ..events import EVENT_DTYPE, Events, empty_events, pack_columns
-from . import aedat4 as _aedat4
-from . import cache as _cache
-from . import dat as _dat
-from . import evt2 as _evt2
-from . import evt3 as _evt3
-from . import v2e_formats as _v2e
-from .errors import FormatError
-from .raw_header import read_header, resolve_size
+from nvlib.events import EVENT_DTYPE, Events, empty_events, pack_columns
+from nvlib.io import aedat4 as _aedat4
+from nvlib.io import cache as _cache
+from nvlib.io import dat as _dat
+from nvlib.io import evt2 as _evt2
+from nvlib.io import evt3 as _evt3
+from nvlib.io import v2e_formats as _v2e
+from nvlib.io.errors import FormatError
+from nvlib.io.raw_header import read_header, resolve_size
 
 READ_FORMATS = ("evt3", "evt2", "dat", "aedat4", "aedat2", "v2e_h5", "v2e_text", "cache")
 CHUNK_BYTES = 8 << 20

@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import FormatError
+from nvlib.io.errors import FormatError
 
 
 class WordStreamDecoder:

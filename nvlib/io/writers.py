@@ -1,6 +1,6 @@
 """Event writers: whole-stream functions and chunk-by-chunk :func:`open_writer`.
 
-Every writer is atomic (:func:`nvlib.atomic.atomic_path`): it writes a temporary
+Every writer is atomic (:func:`nvlib.workbook.atomic.atomic_path`): it writes a temporary
 file beside the target and renames it into place on close; on an exception the
 temporary file is removed and no partial output remains.
 """
@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..events import EVENT_DTYPE, Events
-from . import dat as _dat
-from . import evt2 as _evt2
-from . import evt3 as _evt3
-from . import v2e_formats as _v2e
-from .cache import CacheSpool
+from nvlib.workbook.atomic import atomic_path
+from nvlib.events import EVENT_DTYPE, Events
+from nvlib.io import dat as _dat
+from nvlib.io import evt2 as _evt2
+from nvlib.io import evt3 as _evt3
+from nvlib.io import v2e_formats as _v2e
+from nvlib.io.cache import CacheSpool
 
 FORMATS = ("evt3", "evt2", "dat", "v2e_h5", "v2e_text", "cache")
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torchvision.models.vision_transformer import VisionTransformer
 
-from .backbones import resnet18_1ch
+from nvlib.models.backbones import resnet18_1ch
 
 
 class ResNet18VA(nn.Module):

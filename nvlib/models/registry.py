@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from .frame import ResNet18VA, ViTVA
-from .video import IC3D, ResNetFusion, ResNetLSTM, ResNetTransformer
+from nvlib.models.frame import ResNet18VA, ViTVA
+from nvlib.models.video import IC3D, ResNetFusion, ResNetLSTM, ResNetTransformer
 
 MODELS: dict[str, type[nn.Module]] = {
     "resnet18": ResNet18VA,

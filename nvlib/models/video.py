@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .backbones import FEATURE_DIM, FrozenTrunk, resnet18_1ch
+from nvlib.models.backbones import FEATURE_DIM, FrozenTrunk, resnet18_1ch
 
 
 def _check_video(x: torch.Tensor, name: str) -> tuple[int, int]:

@@ -15,12 +15,12 @@ from nvlib.represent.tbr import (
     normalize_codes,
     tbr,
     tbr_memory_bytes,
+    tbr_aligned,
     tbr_windows,
-    window_starts,
 )
 from nvlib.represent.time_surface import time_surface
 from nvlib.represent.voxel import voxel_grid
-from nvlib.represent.windows import aligned_windows, frame_times_us, tbr_aligned
+from nvlib.represent.windows import aligned_windows, consecutive_windows, frame_times_us, window_starts
 
 
 def __getattr__(name):
@@ -33,7 +33,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "active_bits", "aligned_windows", "binary_slices", "bit_weights", "code_dtype", "codes_from_bits", "count_image",
+    "active_bits", "aligned_windows", "binary_slices", "bit_weights", "code_dtype", "codes_from_bits", "consecutive_windows", "count_image",
     "crop_box", "detect_face_box", "frame_times_us", "histogram", "histogram_torch", "iter_histograms",
     "nearest_indices", "normalize_codes", "resize_codes", "square_box", "tbr", "tbr_aligned", "tbr_aligned_torch",
     "tbr_memory_bytes", "tbr_torch", "tbr_windows", "time_surface", "voxel_grid", "window_starts",

@@ -18,7 +18,7 @@ import numpy as np
 from nvlib.events import Events
 from nvlib.represent import _compiled
 from nvlib.represent._input import check_delta_t, check_positive, columns
-from nvlib.represent.tbr import window_starts
+from nvlib.represent.windows import window_starts
 
 
 def _count_into(out: np.ndarray, keys: np.ndarray) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from nvlib.represent import _compiled
 from nvlib.represent._input import Columns, check_bits, check_count, check_delta_t, columns
+from nvlib.represent.windows import aligned_windows, window_starts
 
 #: switch to the vectorised per-bit pass when runs hold fewer events than this on average
 _DENSE_EVENTS_PER_RUN = 64
@@ -138,21 +139,6 @@ def _sparse_codes(idx, first, lengths, runs, total, n_frames, plane, n_bits, wei
 def _shape_output(frames: np.ndarray, cols: Columns, polarity: bool) -> np.ndarray:
     shape = (frames.shape[0], 2, cols.height, cols.width) if polarity else (frames.shape[0], cols.height, cols.width)
     return frames.reshape(shape)
-
-
-def window_starts(t_first: int | None, t_last: int | None, window_us: int, start_us=None, n_frames=None,
-                  stride_us=None) -> np.ndarray:
-    """Start times (µs, int64) of windows ``[t0 + i*stride, t0 + i*stride + window)``.
-
-    ``t0`` is ``start_us`` or the first event time (0 without events). Without ``n_frames``, enough
-    windows to reach the last event (the last one may extend past it); 0 windows without events.
-    """
-    stride = window_us if stride_us is None else check_delta_t(stride_us, "stride_us")
-    t0 = int(start_us) if start_us is not None else (int(t_first) if t_first is not None else 0)
-    if n_frames is None:
-        n_frames = 0 if t_last is None or t_last < t0 else (int(t_last) - t0) // stride + 1
-    n_frames = check_count(n_frames, "n_frames")
-    return t0 + stride * np.arange(n_frames, dtype=np.int64)
 
 
 def tbr(events, sensor_size=None, delta_t_us=5000, n_bits=8, normalize=True, start_us=None, n_frames=None,
@@ -297,3 +283,14 @@ def active_bits(codes: np.ndarray) -> np.ndarray:
     if not np.issubdtype(codes.dtype, np.integer):
         raise TypeError(f"active_bits needs integer codes (normalize=False), got {codes.dtype}")
     return np.bitwise_count(codes.astype(np.uint16)).astype(np.uint8)
+
+
+def tbr_aligned(events, sensor_size, end_times_us, delta_t_us=5000, n_bits=8, normalize=True, msb_newest=True,
+                polarity=False) -> np.ndarray:
+    """One TBR frame per end time, covering ``[end - N*Δt, end)``: shape ``(len(end_times_us), H, W)``.
+
+    End times are µs on the events' clock (e.g. :func:`frame_times_us` of the RGB video); windows may
+    overlap or lie before the first event (they are then empty). Conventions as in :func:`tbr`.
+    """
+    starts, _ = aligned_windows(end_times_us, delta_t_us, n_bits)
+    return tbr_windows(events, sensor_size, starts, delta_t_us, n_bits, normalize, msb_newest, polarity)

@@ -21,8 +21,8 @@ import torch
 
 from nvlib.events import Events
 from nvlib.represent._input import check_bits, check_delta_t, columns, sensor_wh
-from nvlib.represent.tbr import normalize_codes, window_starts
-from nvlib.represent.windows import aligned_windows
+from nvlib.represent.tbr import normalize_codes
+from nvlib.represent.windows import aligned_windows, window_starts
 
 
 def event_tensors(events, sensor_size=None, device=None, name: str = "events"):

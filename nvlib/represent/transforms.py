@@ -11,10 +11,9 @@ import numpy as np
 
 from nvlib.represent.geometry import crop_box, resize_codes
 from nvlib.represent.histogram import count_image, histogram
-from nvlib.represent.tbr import tbr
+from nvlib.represent.tbr import tbr, tbr_aligned
 from nvlib.represent.time_surface import time_surface
 from nvlib.represent.voxel import voxel_grid
-from nvlib.represent.windows import tbr_aligned
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ Public API::
 
 Model: Hu, Liu, Delbruck, "v2e: From Video Frames to Realistic DVS Events", CVPRW 2021.
 """
-from .emulator import DVSEmulator, lin_log_table, simulate_frames
-from .params import CAMERAS, DVSParams, camera_size
-from .video import open_frames, resize_for_camera, simulate_video
+from nvlib.simulate.emulator import DVSEmulator, lin_log_table, simulate_frames
+from nvlib.simulate.params import CAMERAS, DVSParams, camera_size
+from nvlib.simulate.video import open_frames, resize_for_camera, simulate_video
 
 __all__ = ["CAMERAS", "DVSEmulator", "DVSParams", "camera_size", "lin_log_table", "open_frames",
            "resize_for_camera", "simulate_frames", "simulate_video"]

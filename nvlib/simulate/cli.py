@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .params import CAMERAS, DVSParams
+from nvlib.simulate.params import CAMERAS, DVSParams
 
 _FIELDS = {  # CLI dest -> DVSParams field
     "pos_thres": "pos_thres", "neg_thres": "neg_thres", "sigma_thres": "sigma_thres", "cutoff_hz": "cutoff_hz",
@@ -85,9 +85,9 @@ def params_from_args(args: argparse.Namespace) -> DVSParams:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..io import open_writer
-    from .emulator import DVSEmulator
-    from .video import iter_timed_frames, open_frames, source_fps
+    from nvlib.io import open_writer
+    from nvlib.simulate.emulator import DVSEmulator
+    from nvlib.simulate.video import iter_timed_frames, open_frames, source_fps
 
     try:
         params = params_from_args(args)

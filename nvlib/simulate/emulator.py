@@ -42,12 +42,12 @@ import cv2
 import numpy as np
 import torch
 
-from ..events import EVENT_DTYPE, Events, concatenate, empty_events
-from .esim import esim_select
-from . import expand as _ex
-from . import rng as _rng
-from .expand import expand_counts, refractory_select
-from .params import DVSParams
+from nvlib.events import EVENT_DTYPE, Events, concatenate, empty_events
+from nvlib.simulate.esim import esim_select
+from nvlib.simulate import expand as _ex
+from nvlib.simulate import rng as _rng
+from nvlib.simulate.expand import expand_counts, refractory_select
+from nvlib.simulate.params import DVSParams
 
 _LIN_LOG_THRESHOLD = 20
 SHOT_NOISE_INTEN_FACTOR = 0.25

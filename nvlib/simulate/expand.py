@@ -125,7 +125,7 @@ def _njit(fn):
 
 
 if HAVE_NUMBA:
-    from ._llvm import fma32 as _fma32
+    from nvlib.simulate._llvm import fma32 as _fma32
 
 
 @_njit

@@ -29,10 +29,10 @@ import math
 import numpy as np
 import torch
 
-from .expand import HAVE_NUMBA, _njit, shot_test
+from nvlib.simulate.expand import HAVE_NUMBA, _njit, shot_test
 
 if HAVE_NUMBA:  # kernels below use them; without numba the stream is not used (see stream_matches_torch)
-    from ._llvm import bits as _bits, float_of_bits as _float, fma32 as _fma32
+    from nvlib.simulate._llvm import bits as _bits, float_of_bits as _float, fma32 as _fma32
 
 N = 624
 M = 397

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nvlib.atomic import atomic_path
+from nvlib.workbook.atomic import atomic_path
 
 FORMAT = "nvlib-checkpoint-1"
 

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import TrainConfig
+from nvlib.train.config import TrainConfig
 
 
 def make_datasets(name: str, cache_dir, fold: int | None = None, chunk: int = 6, stride: int | None = None):
@@ -35,7 +35,7 @@ def make_datasets(name: str, cache_dir, fold: int | None = None, chunk: int = 6,
 def _portable(value):
     """``value`` with paths inside the repository (also after a ``frame:``/``imagenet:`` prefix) made
     relative to its root, so that run ids do not depend on where the checkout lives."""
-    from nvlib.paths import repo_root
+    from nvlib.workbook.paths import repo_root
 
     if isinstance(value, dict):
         return {k: _portable(v) for k, v in value.items()}
@@ -56,7 +56,7 @@ def run_id(name: str, cache_dir, model_cfg: dict, cfg: TrainConfig, fold, chunk)
     (and not with the checkout's location)."""
     import hashlib
 
-    from .loop import RESUME_NEUTRAL
+    from nvlib.train.loop import RESUME_NEUTRAL
 
     d = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_NEUTRAL}
     key = json.dumps({"name": name, "cache": Path(cache_dir).name, "model": _portable(model_cfg), "train": d,
@@ -79,12 +79,12 @@ def run_experiment(name: str, cache_dir, *, model_cfg: dict | None = None, train
     """
     import numpy as np
 
-    from nvlib import metrics as M
+    from nvlib.evaluation import metrics as M
     from nvlib.datasets import FrameDataset
-    from nvlib.evaluate import evaluate_model, mean_baseline, write_results_json
+    from nvlib.evaluation.predict import evaluate_model, mean_baseline, write_results_json
     from nvlib.models import DISPLAY_NAMES, param_count
 
-    from .loop import build_and_fit
+    from nvlib.train.loop import build_and_fit
 
     cfg = train_cfg or TrainConfig()
     model_cfg = dict(model_cfg or {})
@@ -95,7 +95,7 @@ def run_experiment(name: str, cache_dir, *, model_cfg: dict | None = None, train
                              f"for model {name!r} (fold={fold})")
     meta = dict(train.meta)
     if out_dir is None:
-        from nvlib.paths import runs_dir
+        from nvlib.workbook.paths import runs_dir
 
         out_dir = Path(out_root or runs_dir() / "train") / run_id(name, cache_dir, model_cfg, cfg, fold, chunk)
     run_info = {"cache_dir": str(cache_dir), "dataset_meta": meta, "fold": fold, "chunk": chunk, **(extra or {})}
@@ -132,9 +132,9 @@ def pick_backbone(choice, n_bits: int, results_dir=None) -> str | None:
     "frame:<checkpoint>", or "auto": ImageNet from the torch hub cache when present, else the frame
     ResNet18 trained by notebook 03 at the same ``n_bits`` (its results JSON names the run), else None.
     """
-    from nvlib.evaluate import read_results_json
+    from nvlib.evaluation.predict import read_results_json
     from nvlib.models import hub_resnet18_path
-    from nvlib.paths import figures_dir
+    from nvlib.workbook.paths import figures_dir
 
     if choice != "auto":
         return None if choice in (None, "random") else str(choice)
@@ -142,7 +142,7 @@ def pick_backbone(choice, n_bits: int, results_dir=None) -> str | None:
         return "hub"
     res = Path(results_dir or figures_dir() / "results") / f"03_frame_models_resnet18_nbits{int(n_bits)}.json"
     if res.is_file():
-        from nvlib.paths import repo_root
+        from nvlib.workbook.paths import repo_root
 
         run = Path(read_results_json(res).get("run_dir", ""))
         ck = (run if run.is_absolute() else repo_root() / run) / "best.pt"
@@ -203,9 +203,9 @@ def _train_cfg(args) -> TrainConfig:
 
 def main(args: argparse.Namespace) -> int:
     from nvlib.models import model_kind
-    from nvlib.paths import runs_dir
+    from nvlib.workbook.paths import runs_dir
 
-    from .distributed import shutdown
+    from nvlib.train.distributed import shutdown
 
     cfg = _train_cfg(args)
     try:
@@ -216,7 +216,7 @@ def main(args: argparse.Namespace) -> int:
         key = "weights" if model_kind(args.model) == "frame" else "backbone"
         model_cfg[key] = args.backbone
     if args.synthetic:
-        from nvlib.datasets import prepare_synthetic_va
+        from nvlib.convert import prepare_synthetic_va
 
         cache = prepare_synthetic_va(n_clips=args.n_clips, n_frames=args.n_frames, size=args.size, n_bits=args.n_bits,
                                      seed=cfg.seed)

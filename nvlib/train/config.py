@@ -85,6 +85,6 @@ class TrainConfig:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the resolved configuration as JSON (atomic)."""
-        from nvlib.atomic import write_text
+        from nvlib.workbook.atomic import write_text
 
         return write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")

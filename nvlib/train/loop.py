@@ -27,12 +27,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm.auto import tqdm
 
-from nvlib import metrics as M
-from nvlib.atomic import write_text
+from nvlib.evaluation import metrics as M
+from nvlib.evaluation.predict import batch_xy, predict
+from nvlib.workbook.atomic import write_text
 
-from . import distributed as D
-from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint, unwrap
-from .config import TrainConfig
+from nvlib.train import distributed as D
+from nvlib.train.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint, unwrap
+from nvlib.train.config import TrainConfig
 
 
 # TrainConfig fields that may differ between a run and its resumption (they do not change the weights)
@@ -76,17 +77,6 @@ def set_deterministic(flag: bool) -> None:
     torch.backends.cudnn.benchmark = not flag
 
 
-def batch_xy(batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """Input and target of a dataset batch: ``frame`` (B,1,S,S) or ``frames`` (B,T,1,S,S); ``va``."""
-    if "frame" in batch:
-        x = batch["frame"]
-    elif "frames" in batch:
-        x = batch["frames"]
-    else:
-        raise KeyError(f"batch has neither 'frame' nor 'frames' (keys: {sorted(batch)})")
-    return x, batch["va"]
-
-
 def loss_fn(name: str):
     """The training loss: "mse", "ccc" (1 - CCC) or "mse+ccc"."""
     mse = nn.MSELoss()
@@ -103,57 +93,6 @@ def _amp_on(cfg: TrainConfig, device: torch.device) -> bool:
     if device.type != "cuda":
         return False
     return True if cfg.amp == "auto" else bool(cfg.amp)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, dataset: Dataset, *, batch_size: int = 64, device: str | torch.device = "cpu",
-            num_workers: int = 0, amp: bool = False, progress: bool = False) -> dict:
-    """Per-frame predictions over a dataset, in dataset order.
-
-    Returns ``{"pred": (N,2), "gt": (N,2), "clip": [N ids], "index": (N,) frame index}`` as numpy
-    (float64). Chunk datasets are flattened to frames (index = chunk ``start`` + offset); a frame
-    covered by several overlapping chunks gets the mean of its predictions.
-    """
-    device = torch.device(device)
-    net = unwrap(model).to(device)
-    was_training = net.training
-    net.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
-    preds, gts, clips, idx = [], [], [], []
-    for batch in tqdm(loader, disable=not progress, desc="predict", leave=False):
-        x, y = batch_xy(batch)
-        with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
-            p = net(x.to(device)).float().cpu()
-        if p.shape != y.shape:
-            raise ValueError(f"model output {tuple(p.shape)} does not match targets {tuple(y.shape)}")
-        clip_ids = list(batch.get("clip", [""] * len(y)))
-        if y.ndim == 3:  # chunks (B, T, 2)
-            t = y.shape[1]
-            start = batch.get("start", torch.zeros(len(y), dtype=torch.long))
-            for b in range(len(y)):
-                clips += [clip_ids[b]] * t
-                idx.append(np.asarray(start[b]).reshape(()) + np.arange(t))
-            p, y = p.reshape(-1, 2), y.reshape(-1, 2)
-        else:
-            clips += clip_ids
-            idx.append(np.asarray(batch.get("index", torch.arange(len(y)))).reshape(-1))
-        preds.append(p.numpy().astype(np.float64))
-        gts.append(y.numpy().astype(np.float64))
-    net.train(was_training)
-    if not preds:
-        raise ValueError("predict: the dataset is empty")
-    pred, gt, index = np.concatenate(preds), np.concatenate(gts), np.concatenate(idx).astype(np.int64)
-    keys = list(zip(clips, index.tolist()))
-    if len(set(keys)) != len(keys):  # overlapping chunks: average per frame, keep first-seen order
-        order: dict = {}
-        for i, k in enumerate(keys):
-            order.setdefault(k, []).append(i)
-        rows = list(order.values())
-        pred = np.stack([pred[r].mean(0) for r in rows])
-        gt = np.stack([gt[r[0]] for r in rows])
-        clips = [keys[r[0]][0] for r in rows]
-        index = np.array([keys[r[0]][1] for r in rows], dtype=np.int64)
-    return {"pred": pred, "gt": gt, "clip": list(clips), "index": index}
 
 
 def _select_value(val: dict, metric: str) -> float:
@@ -190,7 +129,7 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig |
     last finished epoch) as it was.
     """
     from nvlib.models import param_count
-    from nvlib.paths import runs_dir
+    from nvlib.workbook.paths import runs_dir
 
     cfg = cfg or TrainConfig()
     name = getattr(unwrap(model), "model_name", type(unwrap(model)).__name__)
@@ -341,4 +280,4 @@ def build_and_fit(name: str, model_cfg: dict, train_ds: Dataset, val_ds: Dataset
 
 
 __all__ = ["FitResult", "NonFiniteLossError", "CheckpointError", "fit", "predict", "seed_everything",
-           "set_deterministic", "batch_xy", "loss_fn", "load_best", "build_and_fit", "read_checkpoint"]
+           "set_deterministic", "loss_fn", "load_best", "build_and_fit", "read_checkpoint"]

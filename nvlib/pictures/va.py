@@ -39,7 +39,7 @@ def mikels_sector(valence: float, arousal: float) -> str:
 def plot_va_timeline(df, clip: str, ax=None, fps: float | None = None):
     """Two stacked panels (valence, arousal) of one clip: truth and prediction vs frame (or seconds).
 
-    ``df``: a predictions DataFrame (``nvlib.evaluate.predictions_frame``). Returns the figure.
+    ``df``: a predictions DataFrame (``nvlib.evaluation.predict.predictions_frame``). Returns the figure.
     """
     import matplotlib.pyplot as plt
 

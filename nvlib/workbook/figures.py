@@ -10,8 +10,8 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 
-from .atomic import atomic_path
-from .paths import figures_dir
+from nvlib.workbook.atomic import atomic_path
+from nvlib.workbook.paths import figures_dir
 
 _METADATA = {
     "png": {"Software": None},

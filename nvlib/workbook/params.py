@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from .atomic import write_text
-from .paths import repo_root
+from nvlib.workbook.atomic import write_text
+from nvlib.workbook.paths import repo_root
 
 #: Packages whose versions are recorded beside every run's outputs.
 RECORDED_PACKAGES = ("nvlib", "numpy", "torch", "torchvision", "opencv-python-headless", "h5py", "scipy",

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .params import load_params, read_yaml, save_run_info
-from .paths import figures_dir, repo_root, runs_dir
+from nvlib.workbook.params import load_params, read_yaml, save_run_info
+from nvlib.workbook.paths import figures_dir, repo_root, runs_dir
 
 _NB_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.py$")
 

@@ -14,7 +14,7 @@ def prepare_synthetic_va(out_dir=None, n_clips: int = 12, n_frames: int = 48, si
     parameters, so a finished cache with the same parameters is reused (idempotent). Labels are the
     generator's known valence/arousal (``labels_kind="annotated"``: exact ground truth of the generator).
     """
-    from ..convert import convert_synthetic
+    from nvlib.convert import convert_synthetic
 
     return convert_synthetic(out_dir, n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits,
                              delta_t_us=delta_t_us, seed=seed, workers=workers, fps=fps, n_actors=n_actors,
@@ -28,7 +28,7 @@ def prepare_sample_clips(out_dir=None, names=None, n_bits: int = 8, size: int = 
     ``names`` defaults to the clips with derivable labels (six CREMA-D clips and the Pexels clip).
     Returns the cache folder (reused when finished with the same parameters).
     """
-    from ..convert import convert_samples
+    from nvlib.convert import convert_samples
 
     return convert_samples(out_dir, names=names, n_bits=n_bits, size=size, delta_t_us=delta_t_us,
                            max_frames=max_frames, workers=workers, progress=progress)
@@ -45,7 +45,7 @@ def resolve_va_cache(cache_dir=None, afewva_root=None, *, n_clips: int = 64, n_f
             raise FileNotFoundError(f"{path}: no such dataset cache (make one with `nvlib convert`)")
         return path
     if afewva_root is not None:
-        from ..convert import convert_afewva
+        from nvlib.convert import convert_afewva
 
         return convert_afewva(afewva_root, n_bits=n_bits, size=size, progress=progress).cache_dir
     return prepare_synthetic_va(n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits, seed=seed,

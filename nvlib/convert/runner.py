@@ -1,4 +1,4 @@
-"""``nvlib convert {afew-va,nefer,samples,synthetic}``: videos -> events -> TBR frames + labels -> cache.
+"""The conversion runner: videos -> events -> TBR frames + labels -> cache (``nvlib convert``).
 
 Per clip (paper Sections 3-4): decode the frames; crop a face box that is stable over the clip
 (AFEW-VA: from the landmarks; sample clips: OpenCV Haar detection with temporal smoothing);
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import cache as C
+from nvlib.datasets import cache as C
 
 STAGES = ("decode", "simulate", "encode", "write")
 
@@ -75,7 +75,7 @@ def clip_seed(clip: str, base: int = 0) -> int:
 
 
 def dvs_params(params: dict, clip: str):
-    from .simulate import DVSParams
+    from nvlib.simulate import DVSParams
 
     preset = params.get("dvs", "default")
     p = DVSParams() if preset == "default" else DVSParams.preset(preset)
@@ -85,11 +85,11 @@ def dvs_params(params: dict, clip: str):
 # ----------------------------------------------------------------------------- per-clip work
 def _load_frames_job(job: Job, params: dict):
     """-> (gray frames (T,H,W), fps, ann_values (T,2), box, info) for frame-based kinds."""
-    from .datasets import faces
+    from nvlib.datasets import faces
 
     info: dict = {"group": job.group}
     if job.kind == "afewva":
-        from .datasets.afewva import AnnotationError, read_clip
+        from nvlib.datasets.afewva import AnnotationError, read_clip
 
         try:
             clip = read_clip(job.payload["clip_dir"], fps=params["fps"])
@@ -100,11 +100,12 @@ def _load_frames_job(job: Job, params: dict):
         info.update(actor=clip.actor, video_id=clip.video_id, box_source="landmarks", labels_kind="annotated")
         return frames, clip.fps, clip.va, box, info
     if job.kind == "samples":
-        from . import samples
-        from .datasets.samples import derived_va
+        from nvlib.datasets import samples
+        from nvlib.io.video import read_video
+        from nvlib.datasets.samples import derived_va
 
         path = samples.sample_path(job.clip)
-        frames, fps = samples.read_video(path, max_frames=params.get("max_frames"), gray=True)
+        frames, fps = read_video(path, max_frames=params.get("max_frames"), gray=True)
         if frames.shape[0] < 2:
             raise _Skip(path, f"clip has {frames.shape[0]} frame(s); at least 2 needed")
         va, emos = derived_va(job.clip, frames.shape[0], params.get("label_source", "acted"))
@@ -128,7 +129,7 @@ def _upsampled(frames: np.ndarray, fps: float, params: dict) -> tuple[np.ndarray
     one pixel of motion per sub-frame, and at least one sub-frame per TBR slice Δt), an integer factor,
     or 1 for none (:func:`nvlib.simulate.upsample.upsample_frames`).
     """
-    from .simulate.upsample import upsample_frames
+    from nvlib.simulate.upsample import upsample_frames
 
     mode = params.get("upsample", 1)
     times = np.arange(frames.shape[0], dtype=np.float64) / float(fps)
@@ -141,10 +142,11 @@ def _upsampled(frames: np.ndarray, fps: float, params: dict) -> tuple[np.ndarray
 
 
 def _convert_frames(job: Job, params: dict, timings: dict):
-    from .datasets import faces
-    from .datasets.labels import consecutive_windows, frame_times_us, transfer_labels
-    from .represent import tbr
-    from .simulate import simulate_frames
+    from nvlib.datasets import faces
+    from nvlib.datasets.labels import transfer_labels
+    from nvlib.represent.windows import consecutive_windows, frame_times_us
+    from nvlib.represent import tbr
+    from nvlib.simulate import simulate_frames
 
     t0 = time.perf_counter()
     frames, fps, va, box, info = _load_frames_job(job, params)
@@ -169,12 +171,12 @@ def _convert_frames(job: Job, params: dict, timings: dict):
 
 
 def _convert_nefer(job: Job, params: dict, timings: dict):
-    from .datasets import faces
-    from .datasets.labels import consecutive_windows
-    from .datasets.samples import CIRCUMPLEX
-    from .events import make_events
-    from .io import read_events
-    from .represent import tbr
+    from nvlib.datasets import faces
+    from nvlib.represent.windows import consecutive_windows
+    from nvlib.datasets.samples import CIRCUMPLEX
+    from nvlib.events import make_events
+    from nvlib.io import read_events
+    from nvlib.represent import tbr
 
     t0 = time.perf_counter()
     raw = Path(job.payload["raw"])
@@ -203,7 +205,7 @@ def _convert_nefer(job: Job, params: dict, timings: dict):
     label = job.payload["label"]
     va = np.tile(np.asarray(CIRCUMPLEX.get(label.lower(), (0.0, 0.0)), np.float32), (len(starts), 1))
     timings["encode"] += time.perf_counter() - t1
-    from .datasets.nefer import CLASSES
+    from nvlib.datasets.nefer import CLASSES
 
     info = {"group": job.group, "user": job.group, "label": label,
             "label_index": CLASSES.index(label) if label in CLASSES else -1, "labels_kind": "derived",
@@ -216,7 +218,7 @@ def _nefer_face_box(ev):
     """Face box on a real recording: Haar on the event-count image, else a central square."""
     import cv2
 
-    from .datasets import faces
+    from nvlib.datasets import faces
 
     W, H = ev.sensor_size
     img = np.zeros((H, W), np.float64)
@@ -297,7 +299,7 @@ def run_conversion(source: str, params: dict, jobs: list[Job], out_root, workers
     """
     from tqdm.auto import tqdm
 
-    from .datasets.splits import group_kfold, group_split
+    from nvlib.datasets.splits import group_kfold, group_split
 
     t_start = time.perf_counter()
     ids = [j.clip for j in jobs]
@@ -311,7 +313,7 @@ def run_conversion(source: str, params: dict, jobs: list[Job], out_root, workers
     if pfile.is_file() and pfile.read_text() != ptext:
         raise C.CacheError(f"{pfile}: parameters differ from this run's although the folder name matches")
     if not pfile.is_file():
-        from .atomic import write_text
+        from nvlib.workbook.atomic import write_text
 
         write_text(pfile, ptext)
     res = ConversionResult(cache_dir, n_jobs=len(jobs))
@@ -386,7 +388,7 @@ def _base_params(n_bits, delta_t_us, size, dvs="default", dvs_seed=0, margin=0.2
 
 def afewva_jobs(root, fps: float = 25.0) -> list[Job]:
     """One job per clip folder of an AFEW-VA tree (the actor comes from the JSON; "" if unreadable)."""
-    from .datasets.afewva import AFEWVA
+    from nvlib.datasets.afewva import AFEWVA
 
     ds = AFEWVA(root, fps=fps)
     actors = ds.actors
@@ -407,7 +409,7 @@ def convert_afewva(root, out_root=None, n_bits=8, delta_t_us=5000, size=128, fps
 
 
 def _default_out() -> Path:
-    from .paths import data_dir
+    from nvlib.workbook.paths import data_dir
 
     return data_dir() / "converted"
 
@@ -417,7 +419,7 @@ def convert_synthetic(out_dir=None, n_clips=12, n_frames=48, size=64, n_bits=8, 
                       _fail_after=None) -> Path:
     """Generate synthetic AFEW-VA faces (if needed) and convert them; returns the cache folder (reused
     when already complete)."""
-    from .datasets.synthetic import generate_synthetic_afewva
+    from nvlib.datasets.synthetic import generate_synthetic_afewva
 
     out_dir = Path(out_dir) if out_dir is not None else _default_out()
     image_size = int(image_size or size)
@@ -438,8 +440,8 @@ def convert_synthetic(out_dir=None, n_clips=12, n_frames=48, size=64, n_bits=8, 
 
 
 def samples_jobs(names=None) -> list[Job]:
-    from . import samples
-    from .datasets.samples import DEFAULT_NAMES, sample_group
+    from nvlib.datasets import samples
+    from nvlib.datasets.samples import DEFAULT_NAMES, sample_group
 
     names = list(DEFAULT_NAMES if names is None else names)
     return [Job(n, "samples", sample_group(n), str(samples.samples_dir() / samples.SAMPLES[n].filename)
@@ -464,7 +466,7 @@ def convert_samples(out_dir=None, names=None, n_bits=8, size=128, delta_t_us=500
 def nefer_jobs(root, labels="expected", annotations_dir=None) -> tuple[list[Job], dict, list]:
     """Jobs for both NEFER splits (train users -> "train", validation users -> "test": the paper evaluates
     on the authors' validation split) and the CSV problems."""
-    from .datasets.nefer import NEFER
+    from nvlib.datasets.nefer import NEFER
 
     jobs, split_of, problems = [], {}, []
     for split, target in (("train", "train"), ("validation", "test")):
@@ -492,85 +494,3 @@ def convert_nefer(root, out_root=None, labels="expected", n_bits=8, delta_t_us=5
                         pr.reason)
     return run_conversion(f"nefer-{labels}", params, jobs, out_root, workers, shard, progress,
                           fixed_splits=split_of)
-
-
-# ----------------------------------------------------------------------------- CLI
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``nvlib convert {afew-va,nefer,samples,synthetic} ...``."""
-    sub = parser.add_subparsers(dest="dataset", required=True)
-
-    def common(p):
-        p.add_argument("--n-bits", type=int, default=8, help="TBR bits N (paper: 8 or 16)")
-        p.add_argument("--delta-t-us", type=int, default=5000, help="TBR bin Δt in µs (paper: 5000)")
-        p.add_argument("--size", type=int, default=128, help="face crop side S in pixels")
-        p.add_argument("--workers", type=int, default=0, help="worker processes (0: in this process)")
-        p.add_argument("--shard", default=None, help="i/n: convert clips k with k %% n == i")
-        p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-    p = sub.add_parser("afew-va", help="AFEW-VA tree (clip folders 001...)")
-    p.add_argument("root")
-    p.add_argument("out")
-    p.add_argument("--fps", type=float, default=25.0, help="frame rate of the clips")
-    p.add_argument("--dvs", choices=("default", "clean", "noisy"), default="default")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--upsample", default="auto",
-                   help="optical-flow temporal upsampling before simulation: 'auto' (default: <= 1 px of "
-                        "motion and <= one TBR slice per sub-frame) or an integer factor (1: none)")
-    common(p)
-    p = sub.add_parser("nefer", help="NEFER root (event_raw/, annotations/)")
-    p.add_argument("root")
-    p.add_argument("out")
-    p.add_argument("--labels", choices=("expected", "reported"), default="expected")
-    common(p)
-    p = sub.add_parser("samples", help="the real sample clips of `nvlib samples` (derived labels)")
-    p.add_argument("out")
-    p.add_argument("--names", nargs="*", default=None)
-    p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--label-source", choices=("acted", "perceived"), default="acted")
-    common(p)
-    p = sub.add_parser("synthetic", help="generate synthetic AFEW-VA faces and convert them")
-    p.add_argument("out")
-    p.add_argument("--n-clips", type=int, default=12)
-    p.add_argument("--n-frames", type=int, default=48)
-    p.add_argument("--image-size", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fps", type=float, default=25.0)
-    common(p)
-    p.set_defaults(size=64)
-
-
-def main(args: argparse.Namespace) -> int:
-    prog = not args.no_progress
-    try:
-        if args.dataset == "afew-va":
-            res = convert_afewva(args.root, args.out, args.n_bits, args.delta_t_us, args.size, args.fps,
-                                 args.workers, args.shard, prog, args.dvs, args.folds, args.split_seed,
-                                 upsample=args.upsample)
-        elif args.dataset == "nefer":
-            res = convert_nefer(args.root, args.out, args.labels, args.n_bits, args.delta_t_us, args.size,
-                                args.workers, args.shard, prog)
-        elif args.dataset == "samples":
-            res = convert_samples_result(args.out, args.names, args.n_bits, args.size, args.delta_t_us,
-                                         args.max_frames, args.workers, prog, args.shard, args.label_source)
-        else:
-            d = convert_synthetic(args.out, args.n_clips, args.n_frames, args.size, args.n_bits, args.delta_t_us,
-                                  args.seed, args.workers, args.fps, progress=prog, image_size=args.image_size,
-                                  shard=args.shard)
-            print(d)
-            return 0 if C.is_complete(d) else 3
-    except (ValueError, FileNotFoundError) as e:
-        print(f"nvlib convert: {e}", file=sys.stderr)
-        return 2
-    print(f"{res.cache_dir}: {len(res.converted)} converted, {res.already_done} already done, "
-          f"{len(res.skipped)} skipped this run" + ("; cache complete" if res.complete else
-                                                   "; not complete yet (other shards pending)"))
-    for clip, file, reason in res.skipped:
-        print(f"  skipped {clip}: {file}: {reason}", file=sys.stderr)
-    return 0 if res.complete else 3
-
-
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(prog="nvlib convert")
-    add_arguments(ap)
-    sys.exit(main(ap.parse_args()))

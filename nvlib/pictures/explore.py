@@ -7,7 +7,7 @@ into a PNG ``widgets.Image``, so the explorer also runs headless (nbmake, paperm
 callback can be driven programmatically with :meth:`EventExplorer.set`, and :attr:`EventExplorer.last`
 holds what was drawn.
 
-    from nvlib.explore import explore
+    from nvlib.pictures.explore import explore
     explore(["carphone"], max_frames=60)        # simulated events from the real sample clip
 """
 from __future__ import annotations
@@ -88,15 +88,17 @@ class Clip:
 
 
 def clip_from_sample(name: str, max_frames: int | None = 60, params=None) -> Clip:
-    """A :class:`Clip` from a real sample video (``nvlib.samples``): events simulated with
+    """A :class:`Clip` from a real sample video (``nvlib.datasets.samples``): events simulated with
     :func:`nvlib.simulate.simulate_frames` from its gray frames, derived labels when
     :mod:`nvlib.datasets` knows the clip."""
     import cv2
 
-    from nvlib import samples
+    from nvlib.datasets import samples
+
+    from nvlib.io.video import read_video
     from nvlib.simulate import DVSParams, simulate_frames
 
-    rgb, fps = samples.read_video(samples.sample_path(name), max_frames=max_frames)
+    rgb, fps = read_video(samples.sample_path(name), max_frames=max_frames)
     gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in rgb]) if rgb.ndim == 4 else rgb
     events = simulate_frames(gray, fps=fps, params=params or DVSParams())
     labels, kind = None, "derived"

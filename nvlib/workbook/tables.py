@@ -10,8 +10,8 @@ import math
 from numbers import Real
 from pathlib import Path
 
-from .atomic import write_text
-from .paths import figures_dir
+from nvlib.workbook.atomic import write_text
+from nvlib.workbook.paths import figures_dir
 
 
 def _rows_and_columns(rows) -> tuple[list[dict], list[str]]:
