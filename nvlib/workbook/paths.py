@@ -67,3 +67,11 @@ def runs_dir() -> Path:
     d = Path(os.environ.get("NVLIB_RUNS") or repo_root() / "runs")
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def results_dir() -> Path:
+    """``results/`` (git-ignored): per-seed experiment results, one JSON per run, that the tables are
+    built from (override: ``NVLIB_RESULTS``)."""
+    d = Path(os.environ.get("NVLIB_RESULTS") or repo_root() / "results")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
