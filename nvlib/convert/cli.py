@@ -81,9 +81,3 @@ def main(args: argparse.Namespace) -> int:
     for clip, file, reason in res.skipped:
         print(f"  skipped {clip}: {file}: {reason}", file=sys.stderr)
     return 0 if res.complete else 3
-
-
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(prog="nvlib convert")
-    add_arguments(ap)
-    sys.exit(main(ap.parse_args()))
