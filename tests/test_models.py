@@ -43,7 +43,7 @@ def test_paper_configurations():
 def test_registry_errors():
     with pytest.raises(KeyError, match="unknown model 'resnet50'.*resnet18"):
         build_model("resnet50")
-    with pytest.raises(TypeError, match="bad options"):
+    with pytest.raises(TypeError, match="unknown option"):
         build_model("vit", depthh=3)
     with pytest.raises(ValueError, match=r"\(B, T, 1, H, W\)"):
         build_model("ic3d", width=0.125)(torch.rand(2, 1, 32, 32))
@@ -104,3 +104,19 @@ def test_frame_resnet_checkpoint_as_backbone(tmp_path):
     save_checkpoint(tmp_path / "vit.pt", build_model("vit", image_size=16))
     with pytest.raises(ValueError, match="vit.pt.*not an nvlib checkpoint of the frame model 'resnet18'"):
         build_model("resnet_lstm", backbone=f"frame:{tmp_path / 'vit.pt'}")
+
+
+def test_registry_defaults_resolve_and_rebuild_the_same_model():
+    from nvlib.models import REGISTRY, build_model, default_cfg
+
+    vit = build_model("vit", {"image_size": 32, "hidden_dim": 32, "mlp_dim": 64})
+    assert vit.model_cfg == {**default_cfg("vit"), "image_size": 32, "hidden_dim": 32, "mlp_dim": 64}
+    assert default_cfg("vit")["depth"] == REGISTRY["vit"].paper["depth"] == 4
+    assert default_cfg("vit")["patch_size"] == REGISTRY["vit"].paper["patch_size"] == 8
+    again = build_model("vit", vit.model_cfg)  # the resolved config alone rebuilds the same architecture
+    assert [tuple(p.shape) for p in again.parameters()] == [tuple(p.shape) for p in vit.parameters()]
+    assert build_model("ic3d", width=0.25).model_cfg["width"] == 0.25
+    with pytest.raises(TypeError, match="unknown option"):
+        build_model("vit", {"depthh": 3})
+    with pytest.raises(KeyError, match="unknown model"):
+        build_model("resnet50")

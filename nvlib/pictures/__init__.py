@@ -1,0 +1,1 @@
+"""Pictures: valence-arousal plots (timelines, the emotion wheel) and the interactive event explorer."""
