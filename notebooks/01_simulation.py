@@ -52,11 +52,13 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 
 from nvlib.datasets import samples
-
 from nvlib.io.video import read_video
 from nvlib.workbook.paths import repo_root
 from nvlib.workbook.figures import save_figure, setup_style
+from nvlib.represent import count_image
 from nvlib.simulate import CAMERAS, DVSParams, resize_for_camera, simulate_frames
+from nvlib.simulate.analysis import (block_grid_stats, event_stats, jpeg_frames, rate_summary, rate_trace,
+                                     same_pixel_polarity_counts)
 from nvlib.workbook.tables import write_table
 
 ROOT = repo_root()
@@ -95,8 +97,7 @@ from nvlib.represent import tbr_aligned
 ends_us = np.round(times * 1e6).astype(np.int64)
 shown = [k for k in shown_frames if k < len(gray)]
 ev_frames = tbr_aligned(events, events.sensor_size, ends_us[shown], delta_t_us=delta_t_us, n_bits=n_bits)
-rate_bins = np.arange(0, ends_us[-1] + 10_000, 10_000)
-rate = np.histogram(events.t, rate_bins)[0] / 0.01
+rate_starts, rate = rate_trace(events.t, ends_us[-1], bin_us=10_000)
 try:
     va_track, emotions = derived_va(sample, len(gray))
 except (KeyError, ValueError):  # a clip without derivable labels (carphone, feat_single_face)
@@ -114,7 +115,7 @@ for j, k in enumerate(shown):
     ax.set_title(f"TBR, N={n_bits}, Δt={delta_t_us // 1000} ms")
     ax.axis("off")
 ax = fig.add_subplot(gs[2, :])
-ax.plot(rate_bins[:-1] / 1e6, rate / 1e3, lw=1)
+ax.plot(rate_starts / 1e6, rate / 1e3, lw=1)
 for k in shown:
     ax.axvline(times[k], color="k", lw=0.6, ls=":")
 ax.set_ylabel("events (k/s)")
@@ -127,7 +128,7 @@ if va_track is not None:
     ax.set_title(f"derived labels: {', '.join(sorted(set(emotions)))}", fontsize=8)
 ax.set_ylim(-1.05, 1.05)
 ax.set_xlabel("time (s)")
-save_figure(fig, "fig_simulation_rgb_events")
+save_figure(fig, "fig2_rgb_events")
 plt.show()
 
 # %% [markdown]
@@ -139,30 +140,14 @@ plt.show()
 
 
 # %%
-def jpeg(frame, q):
-    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
-    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-
-
-def block_stats(ev):
-    on_edge_x = np.isin(ev.x % 8, (0, 7))
-    on_edge_y = np.isin(ev.y % 8, (0, 7))
-    counts = np.zeros((H, W))
-    np.add.at(counts, (ev.y, ev.x), 1)
-    col = counts.sum(0)
-    edge_cols = np.isin(np.arange(W) % 8, (0, 7))
-    return dict(events=len(ev), boundary_share_x=float(on_edge_x.mean()), boundary_share_y=float(on_edge_y.mean()),
-                boundary_vs_inner_cols=float(col[edge_cols].mean() / max(col[~edge_cols].mean(), 1e-9))), counts
-
-
-compressed = np.stack([jpeg(f, jpeg_quality) for f in gray])
+compressed = jpeg_frames(gray, jpeg_quality)
 clean_p = DVSParams.preset("clean", seed=seed)
 rows, count_images = [], {}
 for name, frames in (("original", gray), (f"JPEG q={jpeg_quality}", compressed)):
-    stats, counts = block_stats(simulate_frames(frames, fps=fps, params=clean_p))
+    stats, counts = block_grid_stats(simulate_frames(frames, fps=fps, params=clean_p), (W, H), block=8)
     rows.append({"input": name, **stats})
     count_images[name] = counts
-write_table(rows, "table_simulation_compression_blocks")
+write_table(rows, "fig5_compression_blocks")
 rows
 
 # %%
@@ -174,7 +159,7 @@ for ax, (name, counts) in zip(axes[1:], count_images.items()):
     ax.set_title(f"event counts, {name}")
 for ax in axes:
     ax.axis("off")
-save_figure(fig, "fig_simulation_compression_blocks")
+save_figure(fig, "fig5_compression_blocks")
 plt.show()
 
 # %% [markdown]
@@ -189,15 +174,9 @@ configs["noisy preset"] = DVSParams.preset("noisy", seed=seed)
 duration = times[-1] - times[0]
 rows, images = [], {}
 for name, p in configs.items():
-    ev = simulate_frames(gray, fps=fps, params=p)
-    n_on = int(ev.p.sum())
-    img = np.zeros((H, W))
-    np.add.at(img, (ev.y, ev.x), 1)
-    rows.append({"setting": name, "events": len(ev), "ON/OFF": n_on / max(len(ev) - n_on, 1),
-                 "rate (Mev/s)": len(ev) / duration / 1e6, "per pixel (ev/s)": len(ev) / duration / (W * H),
-                 "active pixels (%)": 100 * float((img > 0).mean())})
-    images[name] = img
-write_table(rows, "table_simulation_thresholds_noise")
+    stats, images[name] = event_stats(simulate_frames(gray, fps=fps, params=p), (W, H), duration)
+    rows.append({"setting": name, **stats})
+write_table(rows, "nb01_thresholds_noise")
 rows
 
 # %%
@@ -207,7 +186,7 @@ for ax, (name, img) in zip(axes, images.items()):
     ax.imshow(np.log1p(img), cmap="magma", vmin=0, vmax=vmax)
     ax.set_title(name, fontsize=9)
     ax.axis("off")
-save_figure(fig, "fig_simulation_thresholds_noise")
+save_figure(fig, "nb01_thresholds_noise")
 plt.show()
 
 # %% [markdown]
@@ -220,9 +199,7 @@ plt.show()
 # %%
 esim = simulate_frames(gray, fps=fps, params=DVSParams(seed=seed, timestamp_mode="esim"))
 frac = {name: ((ev.t / 1e6 * fps) % 1.0) for name, ev in (("v2e lattice", events), ("per-pixel (esim)", esim))}
-per_pixel = np.zeros((H, W))
-np.add.at(per_pixel, (events.y, events.x), 1)
-per_pixel_rate = per_pixel.reshape(-1) / duration
+per_pixel_rate = count_image(events, (W, H)).reshape(-1) / duration
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
 axes[0].hist(rate / 1e3, bins=30)
 axes[0].set_xlabel("events (k/s) in 10 ms bins")
@@ -234,14 +211,10 @@ for name, f in frac.items():
     axes[2].hist(f, bins=50, histtype="step", density=True, label=name)
 axes[2].set_xlabel("position within the frame interval")
 axes[2].legend(fontsize=8)
-save_figure(fig, "fig_simulation_rate_statistics")
+save_figure(fig, "nb01_rate_statistics")
 plt.show()
-stats = [{"quantity": "events/s, 10 ms bins: median", "value": float(np.median(rate))},
-         {"quantity": "events/s, 10 ms bins: 95th percentile", "value": float(np.percentile(rate, 95))},
-         {"quantity": "active pixels (%)", "value": 100 * float((per_pixel > 0).mean())},
-         {"quantity": "events per active pixel per s: median", "value": float(np.median(per_pixel_rate[per_pixel_rate > 0]))},
-         {"quantity": "same events per pixel and polarity in both timestamp modes",
-          "value": float(np.array_equal(np.bincount((events.y.astype(int) * W + events.x) * 2 + events.p, minlength=2 * W * H),
-                                        np.bincount((esim.y.astype(int) * W + esim.x) * 2 + esim.p, minlength=2 * W * H)))}]
-write_table(stats, "table_simulation_rate_statistics")
+stats = rate_summary(events, (W, H), duration, bin_us=10_000) + [
+    {"quantity": "same events per pixel and polarity in both timestamp modes",
+     "value": float(same_pixel_polarity_counts(events, esim, (W, H)))}]
+write_table(stats, "nb01_rate_statistics")
 stats

@@ -99,7 +99,7 @@ axes[-1].imshow(codes / (2**n_bits - 1), cmap="magma", norm=PowerNorm(0.3, 0, 1)
 axes[-1].set_title(f"TBR, N={n_bits}")
 for ax in axes:
     ax.axis("off")
-save_figure(fig, "tbr_slices")
+save_figure(fig, "nb02_tbr_slices")
 
 # one pixel, bit by bit: the most active pixel of the window
 y, x = np.unravel_index(np.argmax(active_bits(codes)), codes.shape)
@@ -130,8 +130,8 @@ for ax, n in zip(axes[1:], bits_compared):
                  "mean_active_bits": float(active_bits(ints)[active].mean()) if active.any() else 0.0})
 for ax in axes:
     ax.axis("off")
-save_figure(fig, "tbr_bits_compared")
-write_table(rows, "tbr_bits_compared")
+save_figure(fig, "nb02_tbr_bits_compared")
+write_table(rows, "nb02_tbr_bits_compared")
 rows
 
 # %% [markdown]
@@ -163,7 +163,7 @@ for size in ((W, H), (1280, 720)):
                          "saving_vs_float_slices": m["float32_slices"] / m["codes"]})
 frames_all = tbr(events, (W, H), delta_t_us, n_bits, normalize=False)
 assert frames_all.nbytes == len(frames_all) * tbr_memory_bytes((W, H), n_bits)["codes"]
-write_table(mem_rows, "tbr_memory")
+write_table(mem_rows, "nb02_tbr_memory")
 mem_rows
 
 # %%
@@ -176,7 +176,7 @@ ax.set_xlabel("N (bits)")
 ax.set_ylabel("KiB per frame, 1280x720")
 ax.set_yscale("log")
 ax.legend(fontsize=8)
-_ = save_figure(fig, "tbr_memory")
+_ = save_figure(fig, "nb02_tbr_memory")
 
 # %% [markdown]
 # ## Hook for the Table 4 ablation (N = 8 vs N = 16)

