@@ -101,3 +101,33 @@ def test_console_script_is_installed(root):
     exe = Path(sys.executable).with_name("nvlib")
     proc = subprocess.run([str(exe), "samples", "--help"], capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0 and "fetch" in proc.stdout
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_follow_the_umask(tmp_path, umask):
+    """Atomic writes, event files, cache clips and checkpoints get 0o666 (folders 0o777) less the umask,
+    as a plain open() would give them, not a temporary file's 0o600."""
+    import stat
+
+    import numpy as np
+    import torch
+
+    from nvlib.datasets.cache import write_clip
+    from nvlib.events import make_events
+    from nvlib.io import write_evt3
+    from nvlib.train.checkpoint import save_checkpoint
+    from nvlib.workbook.atomic import write_text
+
+    old = os.umask(umask)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        ev = make_events(np.array([1, 2]), np.array([0, 1]), np.array([10, 20]), np.array([1, 0]), (4, 4))
+        write_evt3(tmp_path / "e.raw", ev)
+        clip_dir = write_clip(tmp_path / "cache", "c1", np.zeros((2, 4, 4), np.uint8), np.zeros((2, 2)), {})
+        save_checkpoint(tmp_path / "m.pt", torch.nn.Linear(2, 2))
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    for f in (tmp_path / "a.txt", tmp_path / "e.raw", tmp_path / "m.pt", clip_dir / "frames.npy"):
+        assert mode(f) == 0o666 & ~umask, (f.name, oct(mode(f)))
+    assert mode(clip_dir) == 0o777 & ~umask

@@ -1,6 +1,8 @@
 """Atomic file writes: a temp file in the target's folder, then ``os.replace``.
 
-Nothing is ever half-written: an interrupted writer leaves the old file (or none).
+Nothing is ever half-written: an interrupted writer leaves the old file (or none). The finished file
+gets the permissions a plain ``open(path, "w")`` would give it (``0o666`` less the process umask), not
+the ``0o600`` of a temporary file, so that lab mates can read each other's results.
 """
 from __future__ import annotations
 
@@ -8,6 +10,18 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def plain_mode(directory: bool = False) -> int:
+    """The mode a new file (``0o666``) or folder (``0o777``) gets under the current umask."""
+    return (0o777 if directory else 0o666) & ~current_umask()
 
 
 @contextlib.contextmanager
@@ -25,6 +39,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():
+            os.chmod(tmp_path, plain_mode())
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
