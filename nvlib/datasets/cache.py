@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from nvlib.workbook.atomic import write_text
+from nvlib.workbook.atomic import plain_mode, write_text
 from nvlib.represent.tbr import code_dtype, normalize_codes
 
 SPLITS = ("train", "val", "test")
