@@ -106,6 +106,7 @@ def write_clip(cache_dir: str | os.PathLike, clip: str, frames: np.ndarray, va: 
     clips.mkdir(parents=True, exist_ok=True)
     final = clips / _clip_dirname(clip)
     tmp = Path(tempfile.mkdtemp(prefix=f".{clip}.partial-", dir=clips))
+    os.chmod(tmp, plain_mode(directory=True))  # mkdtemp makes it 0o700: the finished folder follows the umask
     try:
         _save_npy(tmp / "frames.npy", frames)
         _save_npy(tmp / "va.npy", va)
