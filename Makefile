@@ -35,4 +35,5 @@ bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; OMP_NUM_THREADS=1 $(BIN)/python $$b || exit 1; done
 
 lab: $(STAMP)
+	$(BIN)/nvlib reproduce --build-only
 	$(BIN)/jupyter lab notebooks/
