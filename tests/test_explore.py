@@ -44,7 +44,10 @@ def test_every_representation_renders(rep):
     before = ex.image.value
     ex.set(frame=3)
     img = ex.last["event_image"]
-    assert img.shape == (12, 20) and np.isfinite(img).all()
+    if rep == "voxel grid":  # 8 bins in 2 rows of 4, one blank pixel between them
+        assert img.shape == (2 * 13 - 1, 4 * 21 - 1) and np.isfinite(img[:12, :20]).all()
+    else:
+        assert img.shape == (12, 20) and np.isfinite(img).all()
     assert bytes(ex.image.value).startswith(PNG) and bytes(ex.image.value) != bytes(before)
 
 
@@ -81,3 +84,28 @@ def test_explore_on_the_real_sample_clip(sample_video):
     assert clip.frames.shape == (6, 144, 176, 3) and len(clip.events) > 0
     ex.set(frame=5, representation="time surface")
     assert ex.last["event_image"].shape == (144, 176) and bytes(ex.image.value).startswith(PNG)
+
+
+def test_voxel_view_shows_every_bin():
+    from nvlib.pictures.explore import tile_bins
+
+    bins = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)
+    img = tile_bins(bins, columns=4)
+    assert img.shape == (2 * (2 + 1) - 1, 4 * (3 + 1) - 1)
+    np.testing.assert_array_equal(img[0:2, 0:3], bins[0])
+    np.testing.assert_array_equal(img[0:2, 12:15], bins[3])
+    np.testing.assert_array_equal(img[3:5, 0:3], bins[4])  # second row
+    assert np.isnan(img[2]).all() and np.isnan(img[3:5, 4:]).all()
+
+
+def test_saved_explorer_output_carries_a_picture():
+    ex = EventExplorer([synthetic_clip()], representation="voxel grid", figsize=(6, 2))
+    bundle = ex._repr_mimebundle_()
+    import base64
+
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG) and "EventExplorer" in bundle["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    img = ex.last["event_image"]
+    window = ex.clips["synthetic"].events.time_slice(ex.last["end_us"] - 40_000, ex.last["end_us"])
+    # every bin is drawn: the lit pixels are those of the whole window, not of its newest bin alone
+    assert np.count_nonzero(np.nan_to_num(img)) > 0.5 * len(np.unique(window.y.astype(int) * 20 + window.x))

@@ -12,6 +12,7 @@ holds what was drawn.
 """
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ REPRESENTATIONS = {
     "histogram": "ON minus OFF counts over the N·Δt window",
     "count": "event count over the N·Δt window",
     "time surface": "exp(-(t - t_last)/τ), τ = N·Δt / 4, both polarities",
-    "voxel grid": "e2vid voxel grid with N bins over the window: the newest bin",
+    "voxel grid": "e2vid voxel grid with N bins over the window: every bin, oldest top left, row by row",
 }
 
 
@@ -111,6 +112,20 @@ def clip_from_sample(name: str, max_frames: int | None = 60, params=None) -> Cli
     return Clip(name, events, rgb, float(fps), labels, labels_kind=kind)
 
 
+def tile_bins(bins: np.ndarray, columns: int = 4) -> np.ndarray:
+    """``(n, H, W)`` bins as one image: rows of ``columns`` bins (fewer when n is smaller), oldest top
+    left, separated by one pixel of NaN (drawn blank); missing cells of the last row are NaN."""
+    bins = np.asarray(bins, dtype=np.float32)
+    n, H, W = bins.shape
+    c = max(1, min(int(columns), n))
+    r = -(-n // c)
+    out = np.full((r * (H + 1) - 1, c * (W + 1) - 1), np.nan, np.float32)
+    for i in range(n):
+        y, x = divmod(i, c)
+        out[y * (H + 1):y * (H + 1) + H, x * (W + 1):x * (W + 1) + W] = bins[i]
+    return out
+
+
 def render_events(clip: Clip, representation: str, end_us: int, delta_t_us: int, n_bits: int) -> np.ndarray:
     """The event image ``(H, W)`` float32 for the window of N·Δt µs ending at ``end_us``."""
     if representation not in REPRESENTATIONS:
@@ -128,7 +143,7 @@ def render_events(clip: Clip, representation: str, end_us: int, delta_t_us: int,
     if representation == "time surface":
         tau = max(1, n_bits * delta_t_us // 4)
         return time_surface(window, size, int(end_us), tau, polarity=False)
-    return voxel_grid(window, size, n_bits)[-1]
+    return tile_bins(voxel_grid(window, size, n_bits))
 
 
 class EventExplorer:
@@ -233,7 +248,8 @@ class EventExplorer:
             ax_rgb.text(0.5, 0.5, "no RGB frames", ha="center", va="center")
         ax_rgb.axis("off")
         if rep == "histogram" or rep == "voxel grid":
-            lim = float(np.abs(img).max()) or 1.0
+            lim = float(np.nanmax(np.abs(img))) if np.isfinite(img).any() else 0.0
+            lim = lim or 1.0
             ax_ev.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
         elif rep.startswith("tbr"):  # power-law scale: codes made of old (low) bits stay visible
             from matplotlib.colors import PowerNorm
@@ -260,10 +276,14 @@ class EventExplorer:
         fig.savefig(buf, format="png")
         return buf.getvalue()
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus the current picture as PNG and the caption as text: a saved or
+        headless-executed notebook, where no widget state is kept, still shows what the explorer drew."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")  # as notebooks store it
+        caption = self.info.value.replace("<b>", "").replace("</b>", "")
+        bundle["text/plain"] = f"EventExplorer: {caption}"
+        return bundle
 
 
 def explore(clips=("carphone",), max_frames: int | None = 60, **kwargs) -> EventExplorer:
