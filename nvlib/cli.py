@@ -1,8 +1,12 @@
 """The ``nvlib`` command line: ``nvlib <command> --help`` for each command.
 
-Commands are thin: each lives in the module of its pipeline stage, which
-exposes ``add_arguments(parser)`` and ``main(args) -> int``; this file only
-wires them (imported lazily, so ``nvlib --help`` stays fast).
+Commands are thin: each lives in the module of its pipeline stage, which exposes
+``add_arguments(parser)`` and ``main(args) -> int``; this file only wires them. Only the chosen
+command's module is imported (``nvlib --help`` imports none), so start-up stays fast.
+
+A user mistake (a missing or unreadable file, a bad value, a malformed recording) ends with one line
+``nvlib <command>: <what is wrong>`` on stderr and exit code 2; Ctrl-C ends with one line and exit
+code 130. ``--debug`` (before or after the command) shows the full traceback instead.
 """
 from __future__ import annotations
 
@@ -20,12 +24,39 @@ COMMANDS = {
     "train": ("nvlib.train.cli", "train a valence-arousal model (single process or torchrun)"),
 }
 
+#: exceptions that report a user's mistake (their message names the file or value and what is wrong)
+USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ValueError)
+
+
+def _user_error_types() -> tuple:
+    """USER_ERRORS plus nvlib's own error types of the modules already imported (none is imported here)."""
+    extra = []
+    for mod, name in (("nvlib.io.errors", "FormatError"), ("nvlib.datasets.cache", "CacheError"),
+                      ("nvlib.workbook.params", "ParamsError"), ("nvlib.datasets.samples", "SampleFetchError"),
+                      ("nvlib.train.checkpoint", "CheckpointError"), ("nvlib.datasets.afewva", "AnnotationError")):
+        m = sys.modules.get(mod)
+        if m is not None and hasattr(m, name):
+            extra.append(getattr(m, name))
+    return USER_ERRORS + tuple(extra)
+
+
+def _usage() -> str:
+    width = max(len(c) for c in COMMANDS)
+    lines = ["usage: nvlib [--debug] COMMAND [options]", "", __doc__.splitlines()[0], "", "commands:"]
+    lines += [f"  {name:{width}s}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "`nvlib COMMAND --help` for the options of a command; --debug shows tracebacks."]
+    return "\n".join(lines)
+
 
 def build_parser(commands=None) -> argparse.ArgumentParser:
+    """The parser with the sub-commands of ``commands`` (default: all; each module is imported)."""
     parser = argparse.ArgumentParser(prog="nvlib", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_) in (commands or COMMANDS).items():
         p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks instead of one-line errors")
         p.set_defaults(_module=module)
         try:
             importlib.import_module(module).add_arguments(p)
@@ -36,22 +67,42 @@ def build_parser(commands=None) -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(e: BaseException) -> str:
+    text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    text = " ".join(text.split()) or type(e).__name__
+    return text
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    commands = COMMANDS
-    if argv and argv[0] in COMMANDS:  # import only the chosen command's module
-        commands = {argv[0]: COMMANDS[argv[0]]}
-    parser = build_parser(commands)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        parser.error(f"unknown command {argv[0]!r}; choose from {', '.join(COMMANDS)}")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[:1]
+    if debug:
+        argv = argv[1:]
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(f"nvlib: unknown command {argv[0]!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
+        raise SystemExit(2)
+    name = argv[0]
+    parser = build_parser({name: COMMANDS[name]})  # import only the chosen command's module
     args = parser.parse_args(argv)
-    if not getattr(args, "_module", None):
-        build_parser().print_help()
-        return 2
+    debug = debug or bool(getattr(args, "debug", False))
     if getattr(args, "_missing", None):
-        print(f"nvlib {args.command}: not available: {args._missing}", file=sys.stderr)
+        print(f"nvlib {name}: not available: {args._missing}", file=sys.stderr)
         return 2
-    return int(importlib.import_module(args._module).main(args) or 0)
+    try:
+        return int(importlib.import_module(args._module).main(args) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"\nnvlib {name}: interrupted", file=sys.stderr)
+        return 130
+    except _user_error_types() as e:
+        if debug:
+            raise
+        print(f"nvlib {name}: {_one_line(e)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -131,3 +131,36 @@ def test_written_files_follow_the_umask(tmp_path, umask):
     for f in (tmp_path / "a.txt", tmp_path / "e.raw", tmp_path / "m.pt", clip_dir / "frames.npy"):
         assert mode(f) == 0o666 & ~umask, (f.name, oct(mode(f)))
     assert mode(clip_dir) == 0o777 & ~umask
+
+
+def test_cli_user_mistakes_end_in_one_line(tmp_path, capsys):
+    """A user's mistake ends with one line naming the command and what is wrong, exit code 2;
+    --debug shows the traceback instead."""
+    missing = tmp_path / "nope.mp4"
+    assert cli.main(["simulate", "-i", str(missing), "--dvs_h5", str(tmp_path / "o.h5")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nvlib simulate: ") and "nope.mp4" in err[0]
+    with pytest.raises(FileNotFoundError):
+        cli.main(["--debug", "simulate", "-i", str(missing), "--dvs_h5", str(tmp_path / "o.h5")])
+
+
+def test_cli_interrupt_ends_in_one_line(monkeypatch, capsys):
+    import types
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    fake = types.ModuleType("nvlib_fake_cmd")
+    fake.add_arguments = lambda p: None
+    fake.main = interrupted
+    monkeypatch.setitem(sys.modules, "nvlib_fake_cmd", fake)
+    monkeypatch.setitem(cli.COMMANDS, "fake", ("nvlib_fake_cmd", "a command that is interrupted"))
+    assert cli.main(["fake"]) == 130
+    assert capsys.readouterr().err.strip() == "nvlib fake: interrupted"
+
+
+def test_top_level_help_imports_no_command_module():
+    code = ("import sys; from nvlib import cli; cli.main(['--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('torch', 'numba', 'nvlib.'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "['nvlib.cli']"
