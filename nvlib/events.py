@@ -1,14 +1,35 @@
 """The one event type every nvlib stage consumes.
 
-Events are a numpy structured array with tonic-compatible fields
-``x, y`` (int16, pixels), ``t`` (int64, microseconds) and ``p`` (uint8, 0 = OFF,
-1 = ON), carried together with the sensor size ``(W, H)`` in :class:`Events`.
+Contract
+--------
+An event stream is a 1-d numpy structured array of dtype :data:`EVENT_DTYPE`, one packed 13-byte record
+per event, with the fields, in this order:
 
-``Events`` is a thin frozen container: ``ev.array`` is the structured array
-(hand it to tonic or numpy code directly), ``ev.sensor_size`` is ``(W, H)``.
-Field access (``ev.t``), ``len(ev)``, slicing by index (``ev[10:20]``) and by
-time (:meth:`Events.time_slice`, half-open ``[t0, t1)`` via ``searchsorted``)
-are provided; :func:`concatenate` joins streams of one sensor.
+* ``x``, ``y``: ``int16``, pixel column and row, ``0 <= x < W``, ``0 <= y < H``;
+* ``t``: ``int64``, microseconds (the recording's own time base, not shifted to 0);
+* ``p``: ``int8``, polarity, 0 = OFF (darker), 1 = ON (brighter); no other value is valid.
+
+The field names, order and the ``x, y, t`` types are tonic's. ``p`` is signed so that code which rewrites
+OFF events to -1 in place (tonic's ``ToVoxelGrid`` does) works on the array as it is; the values stored
+are still 0 and 1. File formats keep their own polarity encodings: changing this in-memory type changes
+no bytes on disk.
+
+:class:`Events` carries that array with the sensor size ``(W, H)`` (tonic's order). It is a thin frozen
+container, and it behaves like the structured array where numpy or tonic expect one:
+
+* ``np.asarray(ev)`` is the records themselves (no copy, constant time) as a *read-only* view, so that
+  third-party code that writes into its input cannot change ``ev`` behind its back; ``np.array(ev)``
+  (or ``np.asarray(ev, copy=True)``) is a writable copy. Hand ``np.asarray(ev)`` to tonic's transforms.
+* ``ev["t"]`` (also ``"x"``, ``"y"``, ``"p"``) is that column, a strided view of ``ev.array`` (the
+  same array as the attribute ``ev.t``); ``ev.dtype`` is :data:`EVENT_DTYPE`.
+* numpy functions take ``ev`` where they take an array: ``np.sort(ev, order="t")`` returns a sorted
+  structured array.
+* ``len(ev)``, slicing (``ev[10:20]``), boolean masks and integer index arrays return :class:`Events` of
+  the same sensor; :meth:`Events.time_slice` cuts by time (half-open ``[t0, t1)``) and
+  :func:`concatenate` joins streams of one sensor.
+
+``ev.array`` remains the underlying writable array; writing into it changes the stream for everyone
+holding ``ev``.
 """
 from __future__ import annotations
 
@@ -17,7 +38,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-EVENT_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "u1")])
+EVENT_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "i1")])
+"""``x, y`` int16 pixels, ``t`` int64 microseconds, ``p`` int8 polarity in {0, 1}; 13 bytes, packed."""
 
 
 _PACK_MIN = 1 << 16  # below this many events numpy's field assignment is as fast as the compiled pass
@@ -46,7 +68,7 @@ def _pack_kernel():
                 out[b + 3] = (yv >> 8) & 0xFF
                 for k in range(8):
                     out[b + 4 + k] = (tv >> (8 * k)) & 0xFF
-                out[b + 12] = p[i]
+                out[b + 12] = np.int64(p[i]) & 0xFF
 
         _PACK = pack
     return _PACK or None
@@ -58,7 +80,8 @@ _PACK = None
 def pack_columns(x, y, t, p, out: np.ndarray | None = None) -> np.ndarray:
     """Interleave column arrays into a structured (N,) array of :data:`EVENT_DTYPE`.
 
-    Values are cast as numpy field assignment casts them (x, y to int16, t to int64, p to uint8).
+    Values are cast as numpy field assignment casts them (x, y to int16, t to int64, p to int8: bool
+    becomes 0/1, out-of-range integers wrap); nothing is validated (see :meth:`Events.validate`).
     Large inputs go through one compiled pass over the packed 13-byte records (about twice as fast
     as four strided field copies); ``out`` (a contiguous EVENT_DTYPE array of length N) is filled in place.
     """
@@ -73,16 +96,17 @@ def pack_columns(x, y, t, p, out: np.ndarray | None = None) -> np.ndarray:
         out["x"], out["y"], out["t"], out["p"] = x, y, t, p
         return out
     kernel(x.astype(np.int16, copy=False), np.asarray(y).astype(np.int16, copy=False),
-           np.asarray(t).astype(np.int64, copy=False), np.asarray(p).astype(np.uint8, copy=False),
+           np.asarray(t).astype(np.int64, copy=False), np.asarray(p).astype(np.int8, copy=False),
            out.view(np.uint8))
     return out
 
 
 def make_events(x, y, t, p, sensor_size: Sequence[int], *, check: bool = True) -> "Events":
-    """Build :class:`Events` from column arrays (any integer-like dtype).
+    """Build :class:`Events` from column arrays (any integer or bool dtype; cast as :func:`pack_columns`).
 
-    ``sensor_size`` is ``(W, H)``. With ``check`` the coordinates are validated
-    against the sensor and polarities against {0, 1}.
+    ``x, y`` are pixels, ``t`` microseconds, ``p`` 0 = OFF / 1 = ON; ``sensor_size`` is ``(W, H)``.
+    With ``check`` (default) the coordinates are validated against the sensor and the polarities
+    against {0, 1} (``ValueError`` otherwise; tonic-style -1 for OFF is refused, not mapped).
     """
     ev = Events(pack_columns(x, y, t, p), (int(sensor_size[0]), int(sensor_size[1])))
     if check:
@@ -100,8 +124,12 @@ class Events:
     """A time-ordered event stream on one sensor.
 
     Attributes:
-        array: structured array of dtype :data:`EVENT_DTYPE`, shape (N,).
+        array: structured array of dtype :data:`EVENT_DTYPE`, shape (N,) (see the module docstring for
+            units and valid values).
         sensor_size: ``(W, H)`` in pixels, as tonic orders it.
+
+    Numpy sees an ``Events`` as its records: ``np.asarray(ev)`` is a read-only view of ``array`` (no
+    copy), ``np.array(ev)`` a writable copy, and ``ev["t"]`` one column.
     """
 
     array: np.ndarray
@@ -109,29 +137,57 @@ class Events:
 
     def __post_init__(self):
         if not isinstance(self.array, np.ndarray) or self.array.dtype != EVENT_DTYPE:
-            raise TypeError(
-                f"Events.array must be a numpy array of dtype {EVENT_DTYPE}, got "
-                f"{getattr(self.array, 'dtype', type(self.array))}"
-            )
+            got = getattr(self.array, "dtype", type(self.array))
+            hint = ""
+            if isinstance(self.array, np.ndarray) and self.array.dtype.names == EVENT_DTYPE.names:
+                hint = " (same fields, other types: convert with arr.astype(nvlib.events.EVENT_DTYPE))"
+            raise TypeError(f"Events.array must be a numpy array of dtype {EVENT_DTYPE}, got {got}{hint}")
         if len(self.sensor_size) != 2 or min(self.sensor_size) <= 0:
             raise ValueError(f"sensor_size must be (W, H) with positive entries, got {self.sensor_size}")
         object.__setattr__(self, "sensor_size", (int(self.sensor_size[0]), int(self.sensor_size[1])))
 
+    # numpy interoperability ------------------------------------------------
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The records for numpy (``np.asarray``, ``np.sort``, tonic ...).
+
+        Without ``dtype`` (or with :data:`EVENT_DTYPE`) and without ``copy=True``: a read-only view of
+        :attr:`array`, sharing its memory. ``copy=True`` (``np.array(ev)``): a writable copy. Another
+        ``dtype``: a converted copy (``copy=False`` then raises ``ValueError``).
+        """
+        if dtype is not None and np.dtype(dtype) != EVENT_DTYPE:
+            if copy is False:
+                raise ValueError(f"Events hold {EVENT_DTYPE} records; {np.dtype(dtype)} needs a copy")
+            return self.array.astype(dtype)
+        if copy:
+            return self.array.copy()
+        view = self.array.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def dtype(self) -> np.dtype:
+        """:data:`EVENT_DTYPE`, the dtype of :attr:`array`."""
+        return self.array.dtype
+
     # column access -------------------------------------------------------
     @property
     def x(self) -> np.ndarray:
+        """Pixel columns, int16 (a view of :attr:`array`)."""
         return self.array["x"]
 
     @property
     def y(self) -> np.ndarray:
+        """Pixel rows, int16 (a view of :attr:`array`)."""
         return self.array["y"]
 
     @property
     def t(self) -> np.ndarray:
+        """Timestamps, int64 microseconds (a view of :attr:`array`)."""
         return self.array["t"]
 
     @property
     def p(self) -> np.ndarray:
+        """Polarities, int8, 0 = OFF, 1 = ON (a view of :attr:`array`)."""
         return self.array["p"]
 
     @property
@@ -145,7 +201,12 @@ class Events:
     def __len__(self) -> int:
         return int(self.array.shape[0])
 
-    def __getitem__(self, index) -> "Events":
+    def __getitem__(self, index):
+        """A field name (``"x"``, ``"y"``, ``"t"``, ``"p"``): that column, a view of :attr:`array`.
+        Anything else numpy accepts as a 1-d index (an integer, a slice, a boolean mask, an index array):
+        the selected events as :class:`Events` of the same sensor (an integer gives one event)."""
+        if isinstance(index, str):
+            return self.array[index]
         sub = self.array[index]
         if sub.ndim == 0:
             sub = sub.reshape(1)
@@ -167,7 +228,8 @@ class Events:
         return bool(t.shape[0] < 2 or np.all(t[1:] >= t[:-1]))
 
     def validate(self, name: str = "events") -> "Events":
-        """Raise ``ValueError`` naming ``name`` if coordinates or polarities are invalid."""
+        """Raise ``ValueError`` naming ``name`` and the first bad event if a coordinate lies outside
+        ``(W, H)`` or a polarity is not 0 or 1; returns ``self`` otherwise."""
         if len(self) == 0:
             return self
         w, h = self.sensor_size
@@ -178,8 +240,9 @@ class Events:
                 f"{name}: event {i} at (x={int(self.x[i])}, y={int(self.y[i])}) lies outside the "
                 f"sensor of size (W={w}, H={h})"
             )
-        if (self.p > 1).any():
-            i = int(np.argmax(self.p > 1))
+        bad = (self.p < 0) | (self.p > 1)
+        if bad.any():
+            i = int(np.argmax(bad))
             raise ValueError(f"{name}: event {i} has polarity {int(self.p[i])}; expected 0 or 1")
         return self
 

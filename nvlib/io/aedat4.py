@@ -38,7 +38,7 @@ def aedat4_info(path) -> tuple[int, tuple[int, int]]:
 
 
 def iter_aedat4(path, sensor_size=None):
-    """Yield ``(x, y, t, p)`` column tuples, one per events packet."""
+    """Yield ``(x int16, y int16, t int64 us, p int8 0/1)`` column tuples, one per events packet."""
     sid, size = aedat4_info(path)
     size = tuple(sensor_size) if sensor_size is not None else size
     dec = _decoder(path)
@@ -53,7 +53,7 @@ def iter_aedat4(path, sensor_size=None):
             y = ev["y"].astype(np.int16)
             if x.size and (int(ev["x"].max()) >= size[0] or int(ev["y"].max()) >= size[1]):
                 raise FormatError(path, None, f"AEDAT4 events outside the declared sensor (W={size[0]}, H={size[1]})")
-            yield x, y, ev["t"].astype(np.int64), pol.astype(np.uint8)
+            yield x, y, ev["t"].astype(np.int64), pol.astype(np.int8)
     except FormatError:
         raise
     except Exception as e:

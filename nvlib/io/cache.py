@@ -10,6 +10,10 @@ The JSON header holds ``n``, ``sensor_size`` and, per column, ``dtype``, ``offse
 ``"zlib"`` (deflate; ``t`` is delta-encoded first). Raw columns are the default:
 reading maps the file and copies the columns into one :data:`~nvlib.events.EVENT_DTYPE`
 array, several times faster than decoding a ``.raw`` file.
+
+Column dtypes are the file format's own (:data:`DISK_DTYPES`: ``x``, ``y`` ``<i2``, ``t``
+``<i8`` microseconds, ``p`` ``|u1`` 0/1), not the in-memory ``EVENT_DTYPE`` (whose ``p`` is
+int8); a reader casts whatever dtype the header names into ``EVENT_DTYPE``.
 """
 from __future__ import annotations
 
@@ -23,13 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nvlib.events import EVENT_DTYPE, Events, pack_columns
+from nvlib.events import Events, pack_columns
 from nvlib.io.errors import FormatError
 
 MAGIC = b"NVLIBEVC"
 VERSION = 1
 ALIGN = 64
 COLUMNS = ("x", "y", "t", "p")
+DISK_DTYPES = {"x": np.dtype("<i2"), "y": np.dtype("<i2"), "t": np.dtype("<i8"), "p": np.dtype("|u1")}
+"""Column dtypes written to new cache files (the format's, not the in-memory event dtype's)."""
 
 
 class CacheSpool:
@@ -44,7 +50,7 @@ class CacheSpool:
 
     def write(self, arr: np.ndarray) -> None:
         for c in COLUMNS:
-            col = np.ascontiguousarray(arr[c], dtype=EVENT_DTYPE[c])
+            col = np.ascontiguousarray(arr[c], dtype=DISK_DTYPES[c])
             if self.compress and c == "t" and col.size:
                 d = np.diff(col, prepend=np.int64(self.last_t))
                 self.last_t = int(col[-1])
@@ -63,7 +69,7 @@ class CacheSpool:
                 sizes[c] = self.files[c].tell()
             cols, off = {}, 0
             for c in COLUMNS:
-                cols[c] = {"dtype": EVENT_DTYPE[c].str, "offset": off, "nbytes": sizes[c],
+                cols[c] = {"dtype": DISK_DTYPES[c].str, "offset": off, "nbytes": sizes[c],
                            "codec": "zlib" if self.compress else "raw"}
                 off += -(-sizes[c] // ALIGN) * ALIGN
             header = {"n": self.n, "sensor_size": [int(sensor_size[0]), int(sensor_size[1])], "columns": cols,

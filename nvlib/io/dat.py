@@ -27,12 +27,12 @@ def check_type_bytes(tb: bytes, path, offset: int) -> None:
 
 
 def decode_dat_records(buf: bytes, sensor_size, path=None, offset: int = 0):
-    """Decode whole 8-byte records from ``buf``; returns ``(x, y, t, p)`` columns."""
+    """Decode whole 8-byte records from ``buf``; returns ``(x int16, y int16, t int64, p int8)`` columns."""
     rec = np.frombuffer(buf, dtype=RECORD)
     w = rec["w"]
     x = (w & 0x3FFF).astype(np.int16)
     y = ((w >> 14) & 0x3FFF).astype(np.int16)
-    p = ((w >> 28) & 1).astype(np.uint8)
+    p = ((w >> 28) & 1).astype(np.int8)
     t = rec["t"].astype(np.int64)
     if sensor_size is not None:
         width, height = sensor_size

@@ -33,9 +33,9 @@ class Evt2State:
 
 
 def decode_evt2_words(words: np.ndarray, state: Evt2State, sensor_size, path=None, offset: int = 0):
-    """Decode a chunk of EVT 2.0 uint32 words; returns ``((x, y, t, p), new_state)``."""
+    """Decode a chunk of EVT 2.0 uint32 words; returns ``((x int16, y int16, t int64, p int8), new_state)``."""
     w = np.asarray(words, dtype=np.uint32)
-    empty = (np.empty(0, np.int16), np.empty(0, np.int16), np.empty(0, np.int64), np.empty(0, np.uint8))
+    empty = (np.empty(0, np.int16), np.empty(0, np.int16), np.empty(0, np.int64), np.empty(0, np.int8))
     if w.size == 0:
         return empty, state
     ty = (w >> 28).astype(np.uint8)
@@ -61,7 +61,7 @@ def decode_evt2_words(words: np.ndarray, state: Evt2State, sensor_size, path=Non
     t = base[r] + ((ev >> 22) & 0x3F).astype(np.int64)
     x = ((ev >> 11) & 0x7FF).astype(np.int16)
     y = (ev & 0x7FF).astype(np.int16)
-    p = ty[ev_idx]
+    p = ty[ev_idx].view(np.int8)  # types 0 (CD_OFF) and 1 (CD_ON) are the polarity
     width, height = sensor_size
     out = (x >= width) | (y >= height)
     if out.any():

@@ -57,7 +57,7 @@ class Evt3State:
 
 
 def _empty_cols():
-    return (np.empty(0, np.int16), np.empty(0, np.int16), np.empty(0, np.int64), np.empty(0, np.uint8))
+    return (np.empty(0, np.int16), np.empty(0, np.int16), np.empty(0, np.int64), np.empty(0, np.int8))
 
 
 def decode_evt3_words(words: np.ndarray, state: Evt3State, sensor_size, path=None, offset: int = 0):
@@ -70,7 +70,7 @@ def decode_evt3_words(words: np.ndarray, state: Evt3State, sensor_size, path=Non
         path, offset: file name and byte offset of ``words[0]`` (for messages).
 
     Returns:
-        ``((x int16, y int16, t int64, p uint8), new_state)``.
+        ``((x int16, y int16, t int64, p int8), new_state)``.
     """
     w = np.asarray(words, dtype=np.uint16)
     if w.size == 0:
@@ -187,7 +187,7 @@ def decode_evt3_words(words: np.ndarray, state: Evt3State, sensor_size, path=Non
         raise FormatError(path, offset + 2 * int(ev_idx[row[k]]),
                           f"event at (x={int(x[k])}, y={int(y[k])}) lies outside the declared sensor "
                           f"geometry (W={width}, H={height})")
-    return (x.astype(np.int16), y.astype(np.int16), t, p.astype(np.uint8)), new_state
+    return (x.astype(np.int16), y.astype(np.int16), t, p.astype(np.int8)), new_state
 
 
 class Evt3Decoder(WordStreamDecoder):

@@ -225,7 +225,7 @@ def _h5_chunks(path, sensor_size, chunk_bytes):
                 k = int(np.argmax(bad))
                 raise FormatError(path, None, f"events row {i + k}: (x={x[k]}, y={y[k]}, p={p[k]}) is outside the "
                                   f"sensor (W={size[0]}, H={size[1]}) or not a 0/1 polarity")
-            yield x.astype(np.int16), y.astype(np.int16), a[:, 0].astype(np.int64), p.astype(np.uint8)
+            yield x.astype(np.int16), y.astype(np.int16), a[:, 0].astype(np.int64), p.astype(np.int8)
     return size, gen()
 
 
@@ -274,7 +274,7 @@ def _text_chunks(path, sensor_size, chunk_bytes):
                 raise FormatError(path, None, f"text event {row0 + k}: (x={x[k]}, y={y[k]}, p={p[k]}) is outside "
                                   f"the sensor (W={size[0]}, H={size[1]}) or not a polarity in (-1, 0, 1)")
             t = np.rint(df["t"].to_numpy() * 1e6).astype(np.int64)
-            yield x.astype(np.int16), y.astype(np.int16), t, p.astype(np.uint8)
+            yield x.astype(np.int16), y.astype(np.int16), t, p.astype(np.int8)
     return size, gen()
 
 

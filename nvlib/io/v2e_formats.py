@@ -65,7 +65,7 @@ def decode_aedat2(buf: bytes, sensor_size, path=None, offset: int = 0):
     xmask = (1 << (ys - xs)) - 1
     x = (size[0] - 1) - ((addr >> xs) & xmask).astype(np.int64)
     y = (size[1] - 1) - ((addr >> ys) & 0x1FF if ys == 22 else (addr >> ys) & 0x3FF).astype(np.int64)
-    p = ((addr >> ps) & 1).astype(np.uint8)
+    p = ((addr >> ps) & 1).astype(np.int8)
     t = pairs[dvs, 1].astype(np.int32).astype(np.int64)
     bad = (x < 0) | (y < 0) | (x >= size[0]) | (y >= size[1])
     if bad.any():

@@ -95,7 +95,7 @@ class EventWriter:
         w, h = self.sensor_size
         if x.min() < 0 or y.min() < 0 or x.max() >= w or y.max() >= h:
             raise ValueError(f"{self.path}: events outside the sensor (W={w}, H={h})")
-        if p.max() > 1:
+        if p.min() < 0 or p.max() > 1:
             raise ValueError(f"{self.path}: polarities must be 0 or 1")
         fmt = self.format
         if fmt in ("evt3", "evt2", "v2e_h5", "v2e_text", "dat") and t.min() < 0:

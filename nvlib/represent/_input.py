@@ -2,8 +2,10 @@
 
 Every public function accepts :class:`nvlib.events.Events` or a tonic-style structured array with fields
 ``x, y, t, p`` and a ``sensor_size`` of ``(W, H)`` (a tonic ``(W, H, P)`` triple is accepted; ``P`` is
-ignored). Unsorted timestamps are sorted (a stable copy; the caller's array is never modified), so results
-never depend on the input order. Coordinates outside the sensor raise ``ValueError``.
+ignored); ``np.asarray(events)`` is such an array. Unsorted timestamps are sorted (a stable copy; the caller's
+array is never modified), so results never depend on the input order. Coordinates outside the sensor and,
+where a representation reads them, polarities other than 0 and 1 (any integer or bool dtype; a tonic-style
+-1 included) raise ``ValueError``.
 """
 from __future__ import annotations
 
@@ -11,16 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nvlib.events import Events
+from nvlib.events import EVENT_DTYPE, Events
 
 MAX_BITS = 16
+POLARITY_DTYPE = EVENT_DTYPE["p"]  # int8: Columns.p holds 0/1 in the event records' own type
 
 
 @dataclass(frozen=True)
 class Columns:
     """Validated, time-sorted, contiguous event columns on a ``(W, H)`` sensor.
 
-    ``pix`` is the flat pixel index ``y*W + x`` (``np.intp``); ``p`` is the polarity (uint8, 0/1).
+    ``pix`` is the flat pixel index ``y*W + x`` (``np.intp``); ``p`` is the polarity (int8, 0 = OFF, 1 = ON, the
+    type of :data:`~nvlib.events.EVENT_DTYPE`'s ``p``).
     """
 
     t: np.ndarray
@@ -105,13 +109,13 @@ def columns(events, sensor_size, name: str = "events", polarity: bool = True) ->
         row += x
     if polarity and "p" in arr.dtype.names:
         p = np.ascontiguousarray(arr["p"])
-        if n and (p.dtype != np.uint8 or int(p.max()) > 1):
+        if n and (p.dtype != POLARITY_DTYPE or int(p.view(np.uint8).max()) > 1):  # int8 -1 reads as 255
             if int(p.min()) < 0 or int(p.max()) > 1:
                 i = int(np.argmax((p < 0) | (p > 1)))
                 raise ValueError(f"{name}: event {i} has polarity {int(p[i])}; expected 0 or 1")
-            p = p.astype(np.uint8)
+            p = p.astype(POLARITY_DTYPE)
     else:
-        p = np.zeros(n, np.uint8)
+        p = np.zeros(n, POLARITY_DTYPE)
     if not ordered:
         order = np.argsort(t, kind="stable")
         t, pix, p = t[order], pix[order], p[order]
