@@ -14,6 +14,7 @@ from nvlib.convert import cli as CV_CLI
 from nvlib.datasets import ChunkDataset, FrameDataset
 from nvlib.datasets import cache as C
 from nvlib.datasets.synthetic import generate_synthetic_afewva
+from nvlib.represent import FaceBox
 
 KW = dict(n_bits=8, delta_t_us=5000, size=24, fps=25.0, progress=False)
 
@@ -37,7 +38,7 @@ def reference(afew, tmp_path_factory):
 
 def test_cache_content_and_labels(reference, afew):
     d = reference.cache_dir
-    assert d.name.startswith("afew-va_tbr8b_dt5000us_s24_")
+    assert d.name == "afew-va_tbr8b_dt5000us_s24_56c22957"  # the name caches of these settings always had
     ds = FrameDataset(d, split=None)
     assert ds.meta["labels_kind"] == "annotated" and ds.meta["n_bits"] == 8
     # 10 frames at 25 fps span 360 ms -> 10 windows of 40 ms
@@ -119,6 +120,7 @@ def test_prepare_synthetic_va_is_idempotent(tmp_path):
     from nvlib.convert import prepare_synthetic_va
 
     d = prepare_synthetic_va(tmp_path, n_clips=5, n_frames=6, size=16)
+    assert d.name == "synthetic-va_tbr8b_dt5000us_s16_108f9528"
     before = tree_bytes(d)
     t = (d / "index.json").stat().st_mtime_ns
     assert prepare_synthetic_va(tmp_path, n_clips=5, n_frames=6, size=16) == d
@@ -152,19 +154,36 @@ def test_nefer_layout_through_the_real_readers(tmp_path):
     s = tr[0]
     ev = read_events(s.raw_path)
     assert ev.sensor_size == (1280, 720) and len(ev) > 0 and len(s.events) == len(ev)
+    assert s.face_box is None  # none published
     rgb = NEFER(root, "validation", "reported", "rgb", load="frames")[1]
     assert rgb.frames.shape[:2] == (51, 32)
-    res = CV.convert_nefer(root, tmp_path / "out", size=16, progress=False)
-    assert res.complete and len(res.converted) == 4
+    # published face boxes: one good (the face sits at the sensor centre), one malformed
+    va_seqs = NEFER(root, "validation", "expected", "events", load=None).sequences
+    boxes = root / "annotations" / "face_boxes"
+    boxes.mkdir()
+    (boxes / f"{va_seqs[0]}.json").write_text(json.dumps({"box": [616, 336, 48]}))
+    (boxes / f"{tr.sequences[1]}.json").write_text(json.dumps({"box": [616, 336]}))
+    assert NEFER(root, "validation", "expected", "events")[0].face_box == FaceBox(616, 336, 48)
+    res = CV.convert_nefer(root, tmp_path / "nefer", size=16, progress=False)
+    assert res.cache_dir.name == "nefer-expected_tbr8b_dt5000us_s16_aa849476"
+    assert res.complete and len(res.converted) == 3
+    [(clip, file, reason)] = res.skipped
+    assert clip == tr.sequences[1] and file == str(boxes / f"{tr.sequences[1]}.json") and "[x0, y0, side]" in reason
     ds = FrameDataset(res.cache_dir, "test")
     assert ds.meta["labels_kind"] == "derived" and all(c.startswith("user03_") for c in ds.clips)
     info = json.loads((res.cache_dir / "clips" / ds.clips[0] / "info.json").read_text())
     assert info["label"] == "Happiness" and info["label_index"] == 2
+    assert info["box"] == [616, 336, 48] and info["box_source"] == "published"
+    info = json.loads((res.cache_dir / "clips" / tr.sequences[0] / "info.json").read_text())
+    assert info["box_source"] in ("haar (event-count image)", "centre (no face detected)")
+    x0, y0, side = info["box"]
+    assert side > 0 and 0 <= x0 and x0 + side <= 1280 and 0 <= y0 and y0 + side <= 720
 
 
 def test_samples_conversion_marks_labels_derived(sample_video, tmp_path):
     res = CV.convert_samples_result(tmp_path, names=["carphone"], size=16, max_frames=12, progress=False)
     assert res.complete and res.converted == ["carphone"]
+    assert res.cache_dir.name == "samples_tbr8b_dt5000us_s16_b81f61c0"
     ds = FrameDataset(res.cache_dir, None)
     assert ds.meta["labels_kind"] == "derived" and len(ds) == 10  # 12 frames at 29.97 fps span 367 ms: 10 windows of 40 ms
     info = json.loads((res.cache_dir / "clips" / "carphone" / "info.json").read_text())

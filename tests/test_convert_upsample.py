@@ -1,7 +1,7 @@
 """Temporal upsampling before simulation spreads events over the TBR slices (v2e upsamples too)."""
 import numpy as np
 
-from nvlib.convert.runner import _upsampled
+from nvlib.convert.jobs import upsampled
 from nvlib.simulate.upsample import upsample_frames
 
 
@@ -35,7 +35,7 @@ def test_converter_upsampling_fills_the_newer_tbr_bits(sample_video):
     fr = np.stack([cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in fr])
     share_new = {}
     for mode in (1, "auto"):
-        f, t = _upsampled(fr, 25.0, {"upsample": mode, "delta_t_us": 5000})
+        f, t = upsampled(fr, 25.0, mode, delta_t_us=5000)
         assert len(f) == len(t) and (len(f) == len(fr) if mode == 1 else len(f) >= 8 * (len(fr) - 1) + 1)
         ev = simulate_frames(f, times_s=t, params=DVSParams(sigma_thres=0.0, seed=1))
         c = tbr(ev, (64, 64), delta_t_us=5000, n_bits=8, normalize=False, start_us=0)

@@ -9,6 +9,7 @@ from nvlib.datasets.afewva import AFEWVA, AnnotationError, read_clip
 from nvlib.datasets.faces import crop_resize, landmark_box
 from nvlib.datasets.splits import group_kfold
 from nvlib.datasets.synthetic import generate_synthetic_afewva
+from nvlib.represent import FaceBox
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +45,16 @@ def test_actors_never_cross_folds(tree):
 
 def test_landmark_box_is_square_stable_and_contains_the_face(tree):
     clip = AFEWVA(tree)[0]
-    x0, y0, side = landmark_box(clip.landmarks, margin=0.25)
+    box = landmark_box(clip.landmarks, margin=0.25)
+    assert isinstance(box, FaceBox)
+    x0, y0, side = box
     lm = clip.landmarks
     assert (lm[..., 0] >= x0).all() and (lm[..., 0] < x0 + side).all()
     assert (lm[..., 1] >= y0).all() and (lm[..., 1] < y0 + side).all()
-    crops = crop_resize(clip.load_frames(), (x0, y0, side), 32)
+    crops = crop_resize(clip.load_frames(), box, 32)
     assert crops.shape == (5, 32, 32)
     # a box leaving the image is padded, not shifted: same shape
-    assert crop_resize(clip.load_frames(), (-10, -10, 40), 16).shape == (5, 16, 16)
+    assert crop_resize(clip.load_frames(), FaceBox(-10, -10, 40), 16).shape == (5, 16, 16)
 
 
 def _copy(tree, tmp_path, name="001"):

@@ -96,6 +96,17 @@ def test_cache_name_carries_parameters():
     p = {"n_bits": 16, "delta_t_us": 5000, "size": 64}
     name = C.cache_name("afew-va", p)
     assert name.startswith("afew-va_tbr16b_dt5000us_s64_") and name != C.cache_name("afew-va", {**p, "x": 1})
+    assert name == C.cache_name("afew-va", dict(reversed(list(p.items()))))  # key order never matters
+
+    class Params:  # anything with to_dict() (nvlib.convert.ConvertParams) names the folder of its dict
+        def to_dict(self):
+            return dict(p)
+
+    assert C.cache_name("afew-va", Params()) == name and C.params_hash(Params()) == C.params_hash(p)
+    with pytest.raises(ValueError, match=r"lack \['size'\]"):
+        C.cache_name("afew-va", {"n_bits": 8, "delta_t_us": 5000})
+    with pytest.raises(TypeError, match="dict or have to_dict"):
+        C.cache_name("afew-va", [("n_bits", 8)])
 
 
 def test_resolve_va_cache_refuses_a_missing_cache(tmp_path):

@@ -4,6 +4,7 @@ import pytest
 
 from nvlib.datasets.faces import clip_box_from_detections, detect_faces, smooth_boxes
 from nvlib.datasets.samples import CIRCUMPLEX, CREMA_FACE_RATINGS, PEXELS_SEGMENTS, SampleClips, derived_va
+from nvlib.represent import FaceBox
 
 
 def test_crema_labels_are_circumplex_scaled_by_face_level():
@@ -31,7 +32,8 @@ def test_smoothing_fills_gaps_and_removes_outliers():
     b[10] = [150, 140, 90]  # one false detection
     s = smooth_boxes(b, window=5)
     np.testing.assert_allclose(s, np.tile([50.0, 40.0, 30.0], (20, 1)))
-    assert clip_box_from_detections(b, margin=0.0) == (35, 25, 30)
+    assert clip_box_from_detections(b, margin=0.0) == FaceBox(35, 25, 30)
+    assert isinstance(clip_box_from_detections(b, margin=0.0), FaceBox)
     with pytest.raises(ValueError, match="no face"):
         smooth_boxes(np.full((4, 3), np.nan))
 

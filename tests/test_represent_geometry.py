@@ -1,4 +1,4 @@
-"""Nearest-neighbour resizing on the code lattice, face crops, transforms and the torch variants."""
+"""Nearest-neighbour resizing on the code lattice, the face box and face crops, and the transforms."""
 import dataclasses
 
 import cv2
@@ -7,11 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from nvlib.events import EVENT_DTYPE, Events, make_events
-from nvlib.represent import (crop_box, histogram, histogram_torch, resize_codes, square_box, tbr, tbr_aligned,
-                             tbr_aligned_torch, tbr_torch)
+from nvlib.events import make_events
+from nvlib.represent import FaceBox, crop_box, histogram, resize_codes, tbr, tbr_aligned
 from nvlib.represent import transforms as T
-from nvlib.represent.torch_ops import normalized
 
 
 @pytest.mark.parametrize("src, dst", [((7, 5), (3, 2)), ((64, 48), (100, 80)), ((13, 11), (13, 11)),
@@ -43,79 +41,78 @@ def test_resize_codes_keeps_values_on_the_lattice_for_any_leading_axes():
 
 def test_crop_box_pads_outside_the_frame():
     frames = np.arange(2 * 6 * 8, dtype=np.float32).reshape(2, 6, 8)
-    inside = crop_box(frames, (2, 1, 3, 4))
-    np.testing.assert_array_equal(inside, frames[:, 1:5, 2:5])
-    border = crop_box(frames, (-2, 4, 4, 3), fill=-1)
-    assert border.shape == (2, 3, 4)
-    np.testing.assert_array_equal(border[:, :2, 2:], frames[:, 4:6, 0:2])
-    assert (border[:, 2] == -1).all() and (border[:, :, :2] == -1).all()
-    t = crop_box(torch.from_numpy(frames), (2, 1, 3, 4))
+    inside = crop_box(frames, FaceBox(2, 1, 4))
+    np.testing.assert_array_equal(inside, frames[:, 1:5, 2:6])
+    assert inside[0, 0, 0] == frames[0, 1, 2] == 10 and inside[1, 3, 3] == frames[1, 4, 5] == 85
+    # a plain (x0, y0, side) is the same box
+    np.testing.assert_array_equal(crop_box(frames, (2, 1, 4)), inside)
+    border = crop_box(frames, FaceBox(-2, 3, 4), fill=-1)
+    assert border.shape == (2, 4, 4)
+    np.testing.assert_array_equal(border[:, :3, 2:], frames[:, 3:6, 0:2])
+    assert (border[:, 3] == -1).all() and (border[:, :, :2] == -1).all()
+    off = crop_box(frames, FaceBox(20, 20, 3), fill=7)  # entirely outside: all fill, same size
+    assert off.shape == (2, 3, 3) and (off == 7).all()
+    t = crop_box(torch.from_numpy(frames), FaceBox(2, 1, 4))
     np.testing.assert_array_equal(t.numpy(), inside)
+    with pytest.raises(ValueError, match="side must be positive"):
+        crop_box(frames, (0, 0, 0))
+    with pytest.raises(ValueError, match="from_xywh"):  # OpenCV's (x, y, w, h) is never taken for a face box
+        crop_box(frames, (2, 1, 3, 4))
+
+
+def test_face_box_conversions_round_trip():
+    b = FaceBox(5, 20, 40)
+    assert b == (5, 20, 40) and b.xywh == (5, 20, 40, 40) and b.centre == (25.0, 40.0)
+    assert FaceBox.from_xywh(*b.xywh) == b and FaceBox.from_centre(*b.centre, b.side) == b
+    assert FaceBox.coerce(b) is b and FaceBox.coerce([5, 20, 40]) == b and FaceBox(*b.to_list()) == b
+    assert FaceBox(np.int64(5), 20.0, np.int32(40)) == b and type(FaceBox(np.int64(5), 20, 40).x0) is int
+    for x0, y0, side in [(-7, 3, 1), (0, 0, 2), (13, -4, 33), (100, 250, 64)]:
+        box = FaceBox(x0, y0, side)
+        assert FaceBox.from_xywh(*box.xywh) == box and FaceBox.from_centre(*box.centre, box.side) == box
+        assert box.scaled(1.0) == box
+    # a rectangle becomes the square around its centre (side: the longer edge, times scale)
+    assert FaceBox.from_xywh(10, 20, 30, 40) == (5, 20, 40)
+    assert FaceBox.from_xywh(10, 20, 30, 40, scale=1.5) == (-5, 10, 60)
+    assert FaceBox.from_xywh(0, 0, 30, 40, scale=1.5).inside((100, 50)) == (0, 0, 50)
+    assert FaceBox(90, -3, 20).inside((100, 50)) == (80, 0, 20)
+    assert FaceBox.from_centre(50.2, 40.7, 19.6) == (40, 31, 20)
+    assert FaceBox.from_centre(5, 5, 0.4, min_side=2).side == 2
+    assert FaceBox(10, 10, 20).scaled(1.5) == (5, 5, 30)
+    assert FaceBox.central(176, 144) == (30, 14, 115) and FaceBox.central(1280, 720, 0.9) == (316, 36, 648)
+    m = FaceBox(2, 1, 3).contains(np.array([1, 2, 4, 5, 3]), np.array([1, 1, 3, 3, 4]))
+    assert m.tolist() == [False, True, True, False, False]
+    # pickles (worker processes) and stays a FaceBox after namedtuple helpers
+    import pickle
+
+    assert type(pickle.loads(pickle.dumps(b))) is FaceBox and pickle.loads(pickle.dumps(b)) == b
+    assert type(b._replace(side=8)) is FaceBox and FaceBox._make([1, 2, 3]) == (1, 2, 3)
+
+
+@pytest.mark.parametrize("args, match", [((0, 0, 0), "side must be positive"), ((0, 0, -4), "side must be positive"),
+                                         ((1.5, 0, 4), "x0 must be an integer"), ((0, True, 4), "y0 must be"),
+                                         ((0, 0, "4"), "side must be an integer"), ((0, 0, float("nan")), "side")])
+def test_face_box_refuses_bad_values(args, match):
+    with pytest.raises(ValueError, match=match):
+        FaceBox(*args)
+
+
+def test_face_box_conversions_refuse_bad_input():
+    with pytest.raises(ValueError, match="side must be positive"):
+        FaceBox(0, 0, 5)._replace(side=0)
     with pytest.raises(ValueError, match="positive size"):
-        crop_box(frames, (0, 0, 0, 3))
-
-
-def test_square_box_is_centred_and_kept_inside():
-    assert square_box((10, 20, 30, 40)) == (5, 20, 40, 40)
-    assert square_box((10, 20, 30, 40), scale=1.5) == (-5, 10, 60, 60)
-    assert square_box((0, 0, 30, 40), scale=1.5, frame_size=(100, 50)) == (0, 0, 50, 50)
+        FaceBox.from_xywh(0, 0, 0, 3)
+    with pytest.raises(ValueError, match="finite"):
+        FaceBox.from_centre(float("nan"), 1, 3)
+    with pytest.raises(ValueError, match="got 2 value"):
+        FaceBox.coerce((1, 2))
+    with pytest.raises(ValueError, match="0 < frac <= 1"):
+        FaceBox.central(64, 48, 1.5)
 
 
 def random_events(seed, n, size=(11, 6), t_max=150_000):
     rng = np.random.default_rng(seed)
     return make_events(rng.integers(0, size[0], n), rng.integers(0, size[1], n),
                        np.sort(rng.integers(0, t_max, n)), rng.integers(0, 2, n), size)
-
-
-@pytest.mark.parametrize("kw", [dict(), dict(n_bits=16, normalize=False), dict(n_bits=3, msb_newest=False),
-                                dict(polarity=True, normalize=False), dict(stride_us=7000, n_bits=5),
-                                dict(start_us=-3000, n_frames=9, delta_t_us=2000)])
-def test_tbr_torch_equals_numpy(kw):
-    ev = random_events(0, 700)
-    ref = tbr(ev, **kw)
-    got = tbr_torch(ev, **kw)
-    assert tuple(got.shape) == ref.shape
-    np.testing.assert_array_equal(got.numpy().astype(np.float64), ref.astype(np.float64))
-    # a mapping of tensors (unsorted) gives the same frames
-    order = np.random.default_rng(1).permutation(len(ev))
-    cols = {k: torch.from_numpy(ev.array[k][order].astype(np.int64)) for k in "xytp"}
-    np.testing.assert_array_equal(tbr_torch(cols, ev.sensor_size, **kw).numpy().astype(np.float64),
-                                  ref.astype(np.float64))
-
-
-def test_tbr_aligned_and_histogram_torch_equal_numpy():
-    ev = random_events(2, 900)
-    ends = np.array([10_000, 50_000, 45_000, 200_000])
-    np.testing.assert_array_equal(tbr_aligned_torch(ev, None, ends).numpy(), tbr_aligned(ev, None, ends))
-    np.testing.assert_array_equal(histogram_torch(ev, delta_t_us=9000).numpy(), histogram(ev, delta_t_us=9000))
-    empty = Events(np.empty(0, EVENT_DTYPE), (11, 6))
-    assert tuple(tbr_torch(empty, n_frames=3).shape) == (3, 6, 11)
-    with pytest.raises(ValueError, match="outside the sensor"):
-        tbr_torch({"x": torch.tensor([11]), "y": torch.tensor([0]), "t": torch.tensor([0])}, (11, 6))
-
-
-@pytest.mark.parametrize("n_bits", [1, 8, 12, 16])
-def test_torch_normalized_codes_are_correctly_rounded(n_bits):
-    codes = np.arange(2**n_bits)
-    exact = (codes / (2**n_bits - 1)).astype(np.float32)  # float64 division rounds innocuously to float32
-    np.testing.assert_array_equal(normalized(torch.from_numpy(codes), n_bits).numpy(), exact)
-    np.testing.assert_array_equal(normalized(torch.from_numpy(codes.astype(np.int32)).reshape(2, -1), n_bits)
-                                  .reshape(-1).numpy(), exact)
-    if torch.cuda.is_available():
-        np.testing.assert_array_equal(normalized(torch.from_numpy(codes).cuda(), n_bits).cpu().numpy(), exact)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-@pytest.mark.parametrize("kw", [{}, {"n_bits": 16}, {"n_bits": 5, "polarity": True, "msb_newest": False},
-                                {"normalize": False}, {"n_bits": 16, "normalize": False}])
-def test_torch_ops_on_cuda_equal_numpy(kw):
-    ev = random_events(3, 5000)
-    np.testing.assert_array_equal(tbr_torch(ev, device="cuda", **kw).cpu().numpy(), tbr(ev, **kw))
-    ends = np.array([10_000, 50_000, 45_000, 200_000])
-    np.testing.assert_array_equal(tbr_aligned_torch(ev, None, ends, device="cuda", **kw).cpu().numpy(),
-                                  tbr_aligned(ev, None, ends, **kw))
-    np.testing.assert_array_equal(histogram_torch(ev, delta_t_us=9000, device="cuda").cpu().numpy(),
-                                  histogram(ev, delta_t_us=9000))
 
 
 def test_transforms_call_the_functions_and_are_frozen():
@@ -128,6 +125,10 @@ def test_transforms_call_the_functions_and_are_frozen():
     assert T.ToCountImage()(ev).sum() == 300
     frames = T.ToTBR(normalize=False)(ev)
     assert T.ResizeCodes((4, 3))(frames).shape == (frames.shape[0], 3, 4)
-    assert T.CropBox((1, 1, 5, 5))(frames).shape == (frames.shape[0], 5, 5)
+    crop = T.CropBox((1, 1, 5))
+    assert isinstance(crop.box, FaceBox) and crop(frames).shape == (frames.shape[0], 5, 5)
+    np.testing.assert_array_equal(T.CropBox(FaceBox(1, 1, 5), fill=3)(frames), crop_box(frames, (1, 1, 5), 3))
+    with pytest.raises(ValueError, match="from_xywh"):
+        T.CropBox((1, 1, 5, 5))
     with pytest.raises(dataclasses.FrozenInstanceError):
         T.ToTBR().n_bits = 16

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nvlib.convert.runner import convert_afewva, convert_nefer, convert_samples_result, convert_synthetic
+from nvlib.convert.params import DVS_PRESETS, LABEL_SOURCES, NEFER_LABELS
+from nvlib.convert.sources import convert_afewva, convert_nefer, convert_samples_result, convert_synthetic
 from nvlib.datasets.cache import is_complete
 
 
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("root")
     p.add_argument("out")
     p.add_argument("--fps", type=float, default=25.0, help="frame rate of the clips")
-    p.add_argument("--dvs", choices=("default", "clean", "noisy"), default="default")
+    p.add_argument("--dvs", choices=DVS_PRESETS, default="default")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--upsample", default="auto",
@@ -34,13 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("nefer", help="NEFER root (event_raw/, annotations/)")
     p.add_argument("root")
     p.add_argument("out")
-    p.add_argument("--labels", choices=("expected", "reported"), default="expected")
+    p.add_argument("--labels", choices=NEFER_LABELS, default="expected")
     common(p)
     p = sub.add_parser("samples", help="the real sample clips of `nvlib samples` (derived labels)")
     p.add_argument("out")
     p.add_argument("--names", nargs="*", default=None)
     p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--label-source", choices=("acted", "perceived"), default="acted")
+    p.add_argument("--label-source", choices=LABEL_SOURCES, default="acted")
     common(p)
     p = sub.add_parser("synthetic", help="generate synthetic AFEW-VA faces and convert them")
     p.add_argument("out")

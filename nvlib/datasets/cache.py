@@ -42,17 +42,59 @@ class CacheError(ValueError):
 
 
 # ----------------------------------------------------------------------------- naming
-def params_hash(params: dict) -> str:
-    """First 8 hex digits of the sha256 of ``params`` as sorted JSON."""
-    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str).encode()
+def _params_dict(params) -> dict:
+    """A parameters mapping, or an object's ``to_dict()`` (``nvlib.convert.ConvertParams``)."""
+    if hasattr(params, "to_dict") and not isinstance(params, dict):
+        params = params.to_dict()
+    if not isinstance(params, dict):
+        raise TypeError(f"cache parameters must be a dict or have to_dict(), got {type(params).__name__}")
+    return params
+
+
+def params_hash(params) -> str:
+    """First 8 hex digits of the sha256 of ``params`` (a dict, or an object's ``to_dict()``) as sorted JSON."""
+    blob = json.dumps(_params_dict(params), sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:8]
 
 
-def cache_name(source: str, params: dict) -> str:
-    """Folder name with the main parameters readable, e.g. ``synthetic-va_tbr8b_dt5000us_s64_1a2b3c4d``."""
+def cache_name(source: str, params) -> str:
+    """Folder name with the main parameters readable, e.g. ``synthetic-va_tbr8b_dt5000us_s64_1a2b3c4d``.
+
+    ``params``: the dict written to ``params.json`` (or an object with ``to_dict()`` giving it); the name
+    depends on that dict only, so the same settings always name the same folder.
+    """
+    params = _params_dict(params)
+    missing = [k for k in ("n_bits", "delta_t_us", "size") if k not in params]
+    if missing:
+        raise ValueError(f"cache parameters lack {missing}")
     rep = params.get("representation", "tbr")
     return (f"{source}_{rep}{int(params['n_bits'])}b_dt{int(params['delta_t_us'])}us_s{int(params['size'])}"
             f"_{params_hash(params)}")
+
+
+def write_or_check_params(cache_dir: str | os.PathLike, params) -> Path:
+    """Write ``<cache_dir>/params.json`` (atomic) or, when it exists, check it holds the same parameters.
+
+    The check compares the JSON values (not the text), so a run resumes a cache written with the same
+    settings; different values raise :class:`CacheError` naming the file and the differing keys.
+    """
+    params = json.loads(dumps(_params_dict(params)))
+    pfile = Path(cache_dir) / "params.json"
+    if not pfile.is_file():
+        write_text(pfile, dumps(params))
+        return pfile
+    try:
+        old = json.loads(pfile.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CacheError(f"{pfile}: malformed JSON ({e}); move the folder away to convert again") from e
+    if old != params:
+        if not isinstance(old, dict):
+            raise CacheError(f"{pfile}: expected a JSON object of parameters, got {type(old).__name__}")
+        keys = sorted(k for k in set(old) | set(params) if old.get(k, "<absent>") != params.get(k, "<absent>"))
+        diff = "; ".join(f"{k}: cache {old.get(k, '<absent>')!r}, this run {params.get(k, '<absent>')!r}"
+                         for k in keys)
+        raise CacheError(f"{pfile}: parameters differ from this run's although the folder name matches ({diff})")
+    return pfile
 
 
 def dumps(obj) -> str:

@@ -1,15 +1,19 @@
 """Face boxes: from landmarks (AFEW-VA) or OpenCV Haar detection with temporal smoothing, and crops.
 
-A box is ``(x0, y0, side)`` in pixels: a square, top-left corner and side. Crops that leave the
-image are padded with the border value (``cv2.BORDER_REPLICATE``), so every crop has the same
-content scale whatever the box position.
+Boxes are :class:`~nvlib.represent.geometry.FaceBox` ``(x0, y0, side)`` in pixels: a square, top-left
+corner and side. Detections (:func:`detect_faces`) are float rows ``(cx, cy, side)`` (NaN where no face
+was found), turned into boxes by :meth:`FaceBox.from_centre`. This module holds the package's one face
+detector. Crops that leave the image are padded with the border value (``cv2.BORDER_REPLICATE``), so every
+crop has the same content scale whatever the box position.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from nvlib.represent.geometry import FaceBox
 
-def landmark_box(landmarks: np.ndarray, margin: float = 0.25) -> tuple[int, int, int]:
+
+def landmark_box(landmarks: np.ndarray, margin: float = 0.25) -> FaceBox:
     """One square box for a whole clip, stable over time, from (T, 68, 2) (or (68, 2)) landmarks.
 
     Centre: the median over frames of the landmark bounding-box centres; side: the largest
@@ -19,13 +23,14 @@ def landmark_box(landmarks: np.ndarray, margin: float = 0.25) -> tuple[int, int,
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.ndim == 2:
         lm = lm[None]
+    if lm.ndim != 3 or lm.shape[-1] != 2 or lm.shape[0] == 0 or lm.shape[1] == 0:
+        raise ValueError(f"landmarks must be (T, K, 2) or (K, 2) points, got shape {np.shape(landmarks)}")
+    if not np.all(np.isfinite(lm)):
+        raise ValueError("landmarks contain NaN or infinite coordinates")
     lo, hi = lm.min(axis=1), lm.max(axis=1)  # (T, 2)
     centre = np.median((lo + hi) / 2, axis=0)
-    side = float(np.max(hi - lo)) * (1 + 2 * margin)
-    side = max(int(round(side)), 2)
-    x0 = int(round(centre[0] - side / 2))
-    y0 = int(round(centre[1] - side / 2))
-    return x0, y0, side
+    return FaceBox.from_centre(centre[0], centre[1], max(float(np.max(hi - lo)), 1e-9), scale=1 + 2 * margin,
+                               min_side=2)
 
 
 def _cascade():
@@ -47,8 +52,9 @@ def detect_faces(frames: np.ndarray, every: int = 1, min_size_frac: float = 0.15
 
     ``frames`` (T, H, W) uint8; detection runs on every ``every``-th frame; the largest face is
     kept. Frames whose shorter side exceeds ``detect_side`` are downscaled for detection.
-    Returns (T, 3) float boxes ``(cx, cy, side)`` with NaN rows where nothing was found
-    (or the frame was not examined).
+    Returns (T, 3) float detections ``(cx, cy, side)`` with NaN rows where nothing was found
+    (or the frame was not examined); :meth:`FaceBox.from_centre` makes a box of a row. Raises
+    ``ImportError`` naming the fix on an OpenCV without Haar cascades (OpenCV 5).
     """
     import cv2
 
@@ -85,30 +91,42 @@ def smooth_boxes(boxes: np.ndarray, window: int = 9) -> np.ndarray:
     return np.stack([np.median(pad[i:i + 2 * h + 1], axis=0) for i in range(len(b))])
 
 
-def clip_box_from_detections(boxes: np.ndarray, margin: float = 0.15) -> tuple[int, int, int]:
-    """One stable square box ``(x0, y0, side)`` for a clip from smoothed (T, 3) ``(cx, cy, side)`` boxes:
-    median centre, largest side times ``1 + 2·margin``."""
+def clip_box_from_detections(boxes: np.ndarray, margin: float = 0.15) -> FaceBox:
+    """One stable square :class:`FaceBox` for a clip from (T, 3) ``(cx, cy, side)`` detections, smoothed
+    (:func:`smooth_boxes`): median centre, largest side times ``1 + 2·margin``."""
     b = smooth_boxes(boxes)
-    cx, cy = np.median(b[:, 0]), np.median(b[:, 1])
-    side = max(int(round(np.max(b[:, 2]) * (1 + 2 * margin))), 2)
-    return int(round(cx - side / 2)), int(round(cy - side / 2)), side
+    return FaceBox.from_centre(np.median(b[:, 0]), np.median(b[:, 1]), np.max(b[:, 2]), scale=1 + 2 * margin,
+                               min_side=2)
+
+
+def detect_face(image: np.ndarray, scale: float = 1.0, min_size_frac: float = 0.15) -> FaceBox | None:
+    """The largest face in one uint8 gray ``(H, W)`` image as a :class:`FaceBox` (side grown by ``scale``
+    about the detection's centre), or ``None``: :func:`detect_faces` on a single frame."""
+    image = np.asarray(image)
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise ValueError(f"detect_face needs a uint8 (H, W) gray image, got {image.dtype} {image.shape}")
+    det = detect_faces(image[None], every=1, min_size_frac=min_size_frac)[0]
+    return FaceBox.from_centre(*det, scale=scale) if np.all(np.isfinite(det)) else None
 
 
 def detect_clip_box(frames: np.ndarray, every: int = 5, margin: float = 0.15, max_detections: int = 24
-                    ) -> tuple[int, int, int]:
+                    ) -> FaceBox:
     """Haar detection every ``every`` frames (at most ``max_detections`` frames per clip) + smoothing ->
     one stable box for the clip."""
     every = max(int(every), -(-len(frames) // max(1, int(max_detections))))
     return clip_box_from_detections(detect_faces(frames, every=every), margin=margin)
 
 
-def crop_resize(frames: np.ndarray, box: tuple[int, int, int], size: int) -> np.ndarray:
-    """Crop the square ``box`` from (T, H, W) uint8 frames (border replicated outside) and resize to
-    (T, size, size) with ``cv2.INTER_AREA`` (downscale) or ``INTER_LINEAR`` (upscale)."""
+def crop_resize(frames: np.ndarray, box: FaceBox, size: int) -> np.ndarray:
+    """Crop the square ``box`` (:class:`FaceBox` or ``(x0, y0, side)``) from (T, H, W) uint8 frames (border
+    replicated outside) and resize to (T, size, size) with ``cv2.INTER_AREA`` (downscale) or
+    ``INTER_LINEAR`` (upscale)."""
     import cv2
 
     frames = np.asarray(frames)
-    x0, y0, side = (int(v) for v in box)
+    if frames.ndim != 3:
+        raise ValueError(f"frames must be (T, H, W) gray, got {frames.shape}")
+    x0, y0, side = FaceBox.coerce(box)
     T, H, W = frames.shape[:3]
     pl, pt = max(0, -x0), max(0, -y0)
     pr, pb = max(0, x0 + side - W), max(0, y0 + side - H)
@@ -123,7 +141,7 @@ def crop_resize(frames: np.ndarray, box: tuple[int, int, int], size: int) -> np.
     return out
 
 
-def centre_box(width: int, height: int, frac: float = 0.8) -> tuple[int, int, int]:
-    """A central square of side ``frac·min(W, H)``: the fallback when no face is found."""
-    side = max(int(round(min(width, height) * frac)), 2)
-    return (width - side) // 2, (height - side) // 2, side
+def centre_box(width: int, height: int, frac: float = 0.8) -> FaceBox:
+    """A central square of side ``frac·min(W, H)``: the fallback when no face is found
+    (:meth:`FaceBox.central`)."""
+    return FaceBox.central(width, height, frac)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nvlib.represent.geometry import FaceBox
+
 CLASSES = ("Disgust", "Contempt", "Happiness", "Fear", "Anger", "Surprise", "Sadness")
 REPORTED_CLASSES = CLASSES + ("None",)
 TRAIN_USERS = ("01", "02", "04", "05", "06", "08", "09", "10", "11", "12", "13", "14", "15", "16",
@@ -157,7 +159,7 @@ class NEFERSample:
         label_index: index in :data:`CLASSES` (reported "None": -1); raw_path, event_frame_paths,
         rgb_frame_paths: rebuilt under the root; events: :class:`nvlib.events.Events` (modality
         "events", when loaded); frames: (51, H, W[, 3]) uint8 (event TBR PNGs or RGB frames, when loaded);
-        face_box: ``(x0, y0, side)`` when published boxes are present, else None.
+        face_box: a :class:`~nvlib.represent.geometry.FaceBox` when published boxes are present, else None.
     """
 
     user: str
@@ -170,7 +172,7 @@ class NEFERSample:
     rgb_frame_paths: tuple
     events: object = None
     frames: np.ndarray | None = None
-    face_box: tuple | None = None
+    face_box: FaceBox | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -181,7 +183,7 @@ class NEFER:
     ``ds[i]`` loads data by ``modality``: "events" reads the EVT 3.0 recording (``load="events"``)
     or the published TBR PNGs (``load="frames"``), "rgb" the GoPro frames. ``load=None`` returns paths only.
     ``problems`` lists sequences left out (file, row, reason). Face boxes: read from
-    ``annotations/face_boxes/<sequence>.json`` (``{"box": [x0, y0, side]}``) when present.
+    ``annotations/face_boxes/<sequence>.json`` (``{"box": [x0, y0, side]}``, :func:`read_face_box`) when present.
     """
 
     def __init__(self, root: str | Path, split: str = "train", labels: str = "expected", modality: str = "events",
@@ -240,14 +242,14 @@ class NEFER:
                     for k in g.frames) if g is not None else ()
         return {"raw": raw, "event_frames": evf, "rgb_frames": rgb}
 
-    def face_box(self, i: int):
-        import json
+    def face_box_path(self, i: int) -> Path:
+        """Where sequence ``i``'s published face box would be (``annotations/face_boxes/<sequence>.json``)."""
+        return self.annotations_dir / "face_boxes" / f"{self.entries[i][0].sequence}.json"
 
-        p = self.annotations_dir / "face_boxes" / f"{self.entries[i][0].sequence}.json"
-        if p.is_file():
-            box = json.loads(p.read_text())["box"]
-            return tuple(int(v) for v in box)
-        return None
+    def face_box(self, i: int) -> FaceBox | None:
+        """Sequence ``i``'s published :class:`FaceBox`, or None when it has none (:func:`read_face_box`)."""
+        p = self.face_box_path(i)
+        return read_face_box(p) if p.is_file() else None
 
     def __getitem__(self, i: int) -> NEFERSample:
         e, g = self.entries[i]
@@ -267,6 +269,30 @@ class NEFER:
         return NEFERSample(user=e.user, sequence=e.sequence, gopro=g.sequence if g else "", label=e.label,
                            label_index=idx, raw_path=p["raw"], event_frame_paths=p["event_frames"],
                            rgb_frame_paths=p["rgb_frames"], events=events, frames=frames, face_box=self.face_box(i))
+
+
+def read_face_box(path: str | Path) -> FaceBox:
+    """A published face box file ``{"box": [x0, y0, side]}`` (integer pixels, side > 0) as a :class:`FaceBox`.
+
+    Raises ``ValueError`` naming the file and what is wrong (unreadable, malformed JSON, no ``box``,
+    not three integers, side not positive).
+    """
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the face box ({e.strerror or e})") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: malformed JSON ({e})") from e
+    box = data.get("box") if isinstance(data, dict) else None
+    if not isinstance(box, list) or len(box) != 3:
+        raise ValueError(f"{path}: expected {{\"box\": [x0, y0, side]}}, got {json.dumps(data)[:80]}")
+    try:
+        return FaceBox(*box)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from e
 
 
 def _read_pngs(paths, gray: bool) -> np.ndarray:

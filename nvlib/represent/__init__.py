@@ -1,10 +1,10 @@
 """Event representations: TBR first (Innocenti et al., ICPR 2020), as used by Berlincioni et al.
 
 Pure functions over :class:`nvlib.events.Events` (or tonic-style structured arrays) with
-``sensor_size = (W, H)`` as in tonic, returning ``(n, H, W)``-shaped numpy arrays; torch variants in
-:mod:`nvlib.represent.torch_ops`; frozen-dataclass transforms in :mod:`nvlib.represent.transforms`.
+``sensor_size = (W, H)`` as in tonic, returning ``(n, H, W)``-shaped numpy arrays; frozen-dataclass
+transforms in :mod:`nvlib.represent.transforms`.
 """
-from nvlib.represent.geometry import crop_box, detect_face_box, nearest_indices, resize_codes, square_box
+from nvlib.represent.geometry import FaceBox, crop_box, nearest_indices, resize_codes
 from nvlib.represent.histogram import count_image, histogram, iter_histograms
 from nvlib.represent.tbr import (
     active_bits,
@@ -23,18 +23,9 @@ from nvlib.represent.voxel import voxel_grid
 from nvlib.represent.windows import aligned_windows, consecutive_windows, frame_times_us, window_starts
 
 
-def __getattr__(name):
-    # torch is imported only when a torch variant is asked for
-    if name in ("tbr_torch", "histogram_torch", "tbr_aligned_torch"):
-        from nvlib.represent import torch_ops
-
-        return getattr(torch_ops, name)
-    raise AttributeError(f"module 'nvlib.represent' has no attribute {name!r}")
-
-
 __all__ = [
     "active_bits", "aligned_windows", "binary_slices", "bit_weights", "code_dtype", "codes_from_bits", "consecutive_windows", "count_image",
-    "crop_box", "detect_face_box", "frame_times_us", "histogram", "histogram_torch", "iter_histograms",
-    "nearest_indices", "normalize_codes", "resize_codes", "square_box", "tbr", "tbr_aligned", "tbr_aligned_torch",
-    "tbr_memory_bytes", "tbr_torch", "tbr_windows", "time_surface", "voxel_grid", "window_starts",
+    "FaceBox", "crop_box", "frame_times_us", "histogram", "iter_histograms",
+    "nearest_indices", "normalize_codes", "resize_codes", "tbr", "tbr_aligned",
+    "tbr_memory_bytes", "tbr_windows", "time_surface", "voxel_grid", "window_starts",
 ]

@@ -1,12 +1,18 @@
-"""Geometry on the code lattice: nearest-neighbour resizing and face crops.
+"""Geometry on the code lattice: nearest-neighbour resizing, the face box and face crops.
 
 TBR values are bit words: interpolating two codes makes a word neither pixel had (bilinear 0 and 255
 gives 127.5, i.e. events in every slice but the newest), so resizing here only ever copies source pixels.
-Sizes are ``(W, H)`` like ``sensor_size`` (an int means a square); boxes are ``(x, y, w, h)`` in pixels,
-as OpenCV's face detectors return them. All functions work on the last two axes ``(..., H, W)`` of numpy
-arrays or torch tensors, with any leading axes.
+Sizes are ``(W, H)`` like ``sensor_size`` (an int means a square). A face box is a :class:`FaceBox`
+``(x0, y0, side)``: a square in pixels, top-left corner and side, the one box type of the package
+(datasets, conversion and the crop transform all use it; OpenCV's ``(x, y, w, h)`` and detectors'
+``(cx, cy, side)`` go through :meth:`FaceBox.from_xywh` / :meth:`FaceBox.from_centre`). All array functions
+work on the last two axes ``(..., H, W)`` of numpy arrays or torch tensors, with any leading axes.
 """
 from __future__ import annotations
+
+import math
+import numbers
+from collections import namedtuple
 
 import numpy as np
 
@@ -53,56 +59,138 @@ def resize_codes(frames, size):
     return frames.index_select(-2, r).index_select(-1, c).contiguous()
 
 
-def crop_box(frames, box, fill=0):
-    """Crop ``(..., H, W)`` frames to ``box = (x, y, w, h)``; parts outside the frame are ``fill``.
+def _pixel(name: str, v) -> int:
+    """``v`` as an int pixel coordinate; integral floats pass, anything else is a clear error."""
+    if isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"FaceBox {name} must be an integer pixel, got {v!r}")
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real) and math.isfinite(float(v)) and float(v).is_integer():
+        return int(v)
+    raise ValueError(f"FaceBox {name} must be an integer pixel, got {v!r} (round with FaceBox.from_centre or "
+                     "FaceBox.from_xywh)")
 
-    Returns ``(..., h, w)``: a box partly off the frame (a face at the border) keeps its size.
+
+class FaceBox(namedtuple("_FaceBoxFields", "x0 y0 side")):
+    """A square face box in pixels: top-left corner ``(x0, y0)`` and ``side`` (> 0), all integers.
+
+    The box covers columns ``x0 .. x0 + side - 1`` and rows ``y0 .. y0 + side - 1``; it may extend past the
+    image (crops pad it). A tuple, so ``x0, y0, side = box`` and ``box == (x0, y0, side)`` work, and it
+    pickles to worker processes. Conversions: :meth:`from_xywh` (OpenCV rectangles), :meth:`from_centre`
+    (detections ``(cx, cy, side)``), :meth:`central` (the no-face fallback), :attr:`xywh`, :attr:`centre`.
     """
-    x, y, bw, bh = (int(round(float(v))) for v in box)
-    if bw <= 0 or bh <= 0:
-        raise ValueError(f"box (x, y, w, h) must have a positive size, got {tuple(box)}")
+
+    __slots__ = ()
+
+    def __new__(cls, x0, y0, side):
+        x0, y0, side = _pixel("x0", x0), _pixel("y0", y0), _pixel("side", side)
+        if side <= 0:
+            raise ValueError(f"FaceBox side must be positive, got {side}")
+        return super().__new__(cls, x0, y0, side)
+
+    def _replace(self, **kw) -> "FaceBox":
+        return FaceBox(**{**self._asdict(), **kw})
+
+    @classmethod
+    def _make(cls, iterable) -> "FaceBox":
+        return cls(*iterable)
+
+    @classmethod
+    def coerce(cls, box) -> "FaceBox":
+        """``box`` as a FaceBox: a FaceBox unchanged, a 3-sequence read as ``(x0, y0, side)``.
+
+        A 4-sequence is refused (it is OpenCV's ``(x, y, w, h)``: use :meth:`from_xywh`), so the two
+        conventions are never confused silently.
+        """
+        if isinstance(box, FaceBox):
+            return box
+        try:
+            vals = tuple(box)
+        except TypeError:
+            raise ValueError(f"a face box must be a FaceBox or (x0, y0, side), got {box!r}") from None
+        if len(vals) == 4:
+            raise ValueError(f"a face box is (x0, y0, side); got 4 values {vals!r}: convert OpenCV's (x, y, w, h) "
+                             "with FaceBox.from_xywh")
+        if len(vals) != 3:
+            raise ValueError(f"a face box is (x0, y0, side), got {len(vals)} value(s): {vals!r}")
+        return cls(*vals)
+
+    @classmethod
+    def from_centre(cls, cx: float, cy: float, side: float, scale: float = 1.0, min_side: int = 1) -> "FaceBox":
+        """The square of side ``max(round(side * scale), min_side)`` centred on ``(cx, cy)`` (a detection)."""
+        cx, cy, side, scale = float(cx), float(cy), float(side), float(scale)
+        if not (math.isfinite(cx) and math.isfinite(cy) and math.isfinite(side)):
+            raise ValueError(f"face centre and side must be finite, got ({cx}, {cy}, {side})")
+        if side <= 0 or scale <= 0:
+            raise ValueError(f"face side and scale must be positive, got side={side}, scale={scale}")
+        s = max(int(round(side * scale)), int(min_side))
+        return cls(int(round(cx - s / 2)), int(round(cy - s / 2)), s)
+
+    @classmethod
+    def from_xywh(cls, x: float, y: float, w: float, h: float, scale: float = 1.0) -> "FaceBox":
+        """The square around a rectangle's centre, side ``scale * max(w, h)`` (a square ``(x, y, s, s)``
+        comes back unchanged at ``scale=1``)."""
+        x, y, w, h = (float(v) for v in (x, y, w, h))
+        if w <= 0 or h <= 0 or scale <= 0:
+            raise ValueError(f"box (x, y, w, h) must have a positive size and scale > 0, got "
+                             f"({x}, {y}, {w}, {h}), scale={scale}")
+        return cls.from_centre(x + w / 2, y + h / 2, max(w, h), scale)
+
+    @classmethod
+    def central(cls, width: int, height: int, frac: float = 0.8) -> "FaceBox":
+        """A central square of side ``frac * min(W, H)`` (at least 2): the fallback when no face is found."""
+        if width <= 0 or height <= 0 or not 0 < frac <= 1:
+            raise ValueError(f"need a positive frame size and 0 < frac <= 1, got {width}x{height}, frac={frac}")
+        side = max(int(round(min(width, height) * frac)), 2)
+        return cls((int(width) - side) // 2, (int(height) - side) // 2, side)
+
+    @property
+    def xywh(self) -> tuple[int, int, int, int]:
+        """OpenCV's ``(x, y, w, h)`` of the box (``w == h == side``)."""
+        return self.x0, self.y0, self.side, self.side
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """``(cx, cy)``: the box centre in pixel coordinates (``x0 + side / 2``)."""
+        return self.x0 + self.side / 2, self.y0 + self.side / 2
+
+    def scaled(self, scale: float) -> "FaceBox":
+        """The box grown (``scale > 1``) or shrunk about its centre."""
+        cx, cy = self.centre
+        return FaceBox.from_centre(cx, cy, self.side, scale)
+
+    def inside(self, frame_size) -> "FaceBox":
+        """The box shifted (and if needed shrunk to ``min(W, H)``) to lie inside a ``(W, H)`` frame."""
+        fw, fh = _wh(frame_size)
+        side = min(self.side, fw, fh)
+        return FaceBox(min(max(self.x0, 0), fw - side), min(max(self.y0, 0), fh - side), side)
+
+    def contains(self, x, y):
+        """Whether pixels ``(x, y)`` (scalars or arrays) lie in the box."""
+        x, y = np.asarray(x), np.asarray(y)
+        return (x >= self.x0) & (x < self.x0 + self.side) & (y >= self.y0) & (y < self.y0 + self.side)
+
+    def to_list(self) -> list[int]:
+        """``[x0, y0, side]``: the JSON form (``info.json``, NEFER's ``face_boxes/*.json``)."""
+        return [self.x0, self.y0, self.side]
+
+
+def crop_box(frames, box, fill=0):
+    """Crop ``(..., H, W)`` frames to a face ``box`` (:class:`FaceBox` or ``(x0, y0, side)``); parts outside
+    the frame are ``fill``.
+
+    Returns ``(..., side, side)``: a box partly off the frame (a face at the border) keeps its size. Values
+    are copied, never interpolated (codes stay codes).
+    """
+    x, y, s = FaceBox.coerce(box)
     H, W = frames.shape[-2], frames.shape[-1]
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + bw, W), min(y + bh, H)
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + s, W), min(y + s, H)
     if isinstance(frames, np.ndarray):
-        out = np.full((*frames.shape[:-2], bh, bw), fill, dtype=frames.dtype)
+        out = np.full((*frames.shape[:-2], s, s), fill, dtype=frames.dtype)
     else:
         import torch
 
-        out = torch.full((*frames.shape[:-2], bh, bw), fill, dtype=frames.dtype, device=frames.device)
+        out = torch.full((*frames.shape[:-2], s, s), fill, dtype=frames.dtype, device=frames.device)
     if x1 > x0 and y1 > y0:
         out[..., y0 - y:y1 - y, x0 - x:x1 - x] = frames[..., y0:y1, x0:x1]
     return out
-
-
-def square_box(box, scale: float = 1.0, frame_size=None) -> tuple[int, int, int, int]:
-    """A square ``(x, y, s, s)`` around a box's centre, side ``scale * max(w, h)``.
-
-    With ``frame_size = (W, H)`` the square is shifted (and if needed shrunk) to lie inside the frame.
-    """
-    x, y, w, h = (float(v) for v in box)
-    if w <= 0 or h <= 0 or scale <= 0:
-        raise ValueError(f"box must have a positive size and scale > 0, got box={tuple(box)}, scale={scale}")
-    side = int(round(scale * max(w, h)))
-    cx, cy = x + w / 2, y + h / 2
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    if frame_size is not None:
-        fw, fh = _wh(frame_size)
-        side = min(side, fw, fh)
-        x0 = min(max(x0, 0), fw - side)
-        y0 = min(max(y0, 0), fh - side)
-    return x0, y0, side, side
-
-
-def detect_face_box(gray: np.ndarray, min_size: int = 24):
-    """Largest frontal face ``(x, y, w, h)`` in a uint8 gray image (OpenCV Haar cascade), or ``None``."""
-    import cv2
-
-    gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError(f"detect_face_box needs a uint8 (H, W) gray image, got {gray.dtype} {gray.shape}")
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_size, min_size))
-    if len(faces) == 0:
-        return None
-    x, y, w, h = max(faces, key=lambda f: int(f[2]) * int(f[3]))
-    return int(x), int(y), int(w), int(h)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nvlib.represent.geometry import crop_box, resize_codes
+from nvlib.represent.geometry import FaceBox, crop_box, resize_codes
 from nvlib.represent.histogram import count_image, histogram
 from nvlib.represent.tbr import tbr, tbr_aligned
 from nvlib.represent.time_surface import time_surface
@@ -112,10 +112,14 @@ class ResizeCodes:
 
 @dataclass(frozen=True)
 class CropBox:
-    """:func:`nvlib.represent.crop_box` to ``box = (x, y, w, h)``."""
+    """:func:`nvlib.represent.crop_box` to a face ``box``: a :class:`~nvlib.represent.FaceBox` (a plain
+    ``(x0, y0, side)`` is converted, and checked, when the transform is made)."""
 
-    box: tuple
+    box: FaceBox
     fill: float = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "box", FaceBox.coerce(self.box))
 
     def __call__(self, frames):
         return crop_box(frames, self.box, self.fill)

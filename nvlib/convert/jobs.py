@@ -1,0 +1,292 @@
+"""Per-source jobs: what to convert (job builders) and how one clip is converted, source by source.
+
+Frame sources (paper Sections 3-4) — AFEW-VA, the synthetic faces (generated in AFEW-VA's layout and
+converted like it) and the real sample clips: decode the frames; crop a face box that is stable over the
+clip (AFEW-VA: from the landmarks; sample clips: OpenCV Haar detection with temporal smoothing, else a
+central square); resize to ``size`` x ``size`` (``cv2.INTER_AREA``); upsample in time by optical flow
+(:func:`upsampled`); simulate a DVS (:func:`nvlib.simulate.simulate_frames`, v2e's model, a per-clip seed
+so the result does not depend on scheduling); cut the events into back-to-back windows of ``N·Δt`` from
+the first frame's time and encode each as a TBR frame (:func:`nvlib.represent.tbr`, integer codes); label
+each window by the annotation nearest to its mean event timestamp
+(:func:`nvlib.datasets.labels.transfer_labels`).
+
+NEFER recordings are real events: they are read from the EVT 3.0 files, cropped to the face box
+(published, or detected on the event-count image, or a central square) and scaled to ``size``.
+
+A clip that cannot be converted raises :class:`SkipClip` with the offending file and the reason; the
+runner (:mod:`nvlib.convert.runner`) records it and goes on.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nvlib.convert.params import ConvertParams, GeneratorParams
+from nvlib.represent.geometry import FaceBox
+
+#: the timed stages of one clip (summed over clips in :class:`nvlib.convert.runner.ConversionResult`)
+STAGES = ("decode", "simulate", "encode", "write")
+JOB_KINDS = ("afewva", "samples", "nefer")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One clip to convert: ``clip`` id, ``kind`` ("afewva", "samples", "nefer"), ``group`` (actor/user),
+    ``file`` (path reported when it fails), ``payload`` (kind-specific, picklable)."""
+
+    clip: str
+    kind: str
+    group: str
+    file: str
+    payload: dict = field(default_factory=dict)
+
+
+class SkipClip(Exception):
+    """A clip that cannot be converted: ``file`` is the offending input and ``reason`` what is wrong."""
+
+    def __init__(self, file, reason: str):
+        self.file, self.reason = str(file), reason
+        super().__init__(f"{file}: {reason}")
+
+
+@dataclass
+class FrameClip:
+    """A decoded frame clip ready for the shared pipeline: gray ``frames`` (T, H, W) uint8, ``fps``, per-frame
+    labels ``va`` (T, 2), the clip's face ``box`` and the facts for ``info.json``."""
+
+    frames: np.ndarray
+    fps: float
+    va: np.ndarray
+    box: FaceBox
+    info: dict
+
+
+# ----------------------------------------------------------------------------- AFEW-VA
+def afewva_jobs(root, fps: float = 25.0) -> list[Job]:
+    """One job per clip folder of an AFEW-VA tree (the actor comes from the JSON; "" if unreadable)."""
+    from nvlib.datasets.afewva import AFEWVA
+
+    ds = AFEWVA(root, fps=fps)
+    actors = ds.actors
+    return [Job(c, "afewva", actors[i] or f"unknown_{c}", str(ds.root / c / f"{c}.json"),
+                {"clip_dir": str(ds.root / c)}) for i, c in enumerate(ds.clips)]
+
+
+def _load_afewva(job: Job, params: ConvertParams) -> FrameClip:
+    from nvlib.datasets import faces
+    from nvlib.datasets.afewva import AnnotationError, read_clip
+
+    try:
+        clip = read_clip(job.payload["clip_dir"], fps=params.fps)
+        frames = clip.load_frames(gray=True)
+    except AnnotationError as e:
+        raise SkipClip(e.file, e.reason) from e
+    box = faces.landmark_box(clip.landmarks, margin=params.margin)
+    info = {"group": job.group, "actor": clip.actor, "video_id": clip.video_id, "box_source": "landmarks",
+            "labels_kind": "annotated"}
+    return FrameClip(frames, clip.fps, clip.va, box, info)
+
+
+# ----------------------------------------------------------------------------- synthetic faces
+def synthetic_tree(out_dir, generator: GeneratorParams) -> Path:
+    """The generated AFEW-VA-layout tree ``<out_dir>/synthetic_afewva_n.._f.._s.._seed..`` (made when missing
+    or unfinished; the generator marks a finished tree with ``.complete``)."""
+    from nvlib.datasets.synthetic import generate_synthetic_afewva
+
+    tree = Path(out_dir) / generator.tree_name
+    if not (tree / ".complete").is_file():
+        g = generator
+        generate_synthetic_afewva(tree, n_clips=g.n_clips, n_frames=g.n_frames, size=g.image_size, seed=g.seed,
+                                  fps=g.fps, n_actors=g.n_actors)
+    return tree
+
+
+def synthetic_jobs(out_dir, params: ConvertParams) -> list[Job]:
+    """Jobs of the synthetic faces: the generated tree's clips, converted as AFEW-VA clips."""
+    if params.kind != "synthetic":
+        raise ValueError(f"synthetic_jobs needs synthetic parameters, got kind {params.kind!r}")
+    return afewva_jobs(synthetic_tree(out_dir, params.generator), params.fps)
+
+
+# ----------------------------------------------------------------------------- the real sample clips
+def samples_jobs(names=None) -> list[Job]:
+    """One job per sample clip (default: the clips with derivable labels)."""
+    from nvlib.datasets import samples
+    from nvlib.datasets.samples import DEFAULT_NAMES, sample_group
+
+    names = list(DEFAULT_NAMES if names is None else names)
+    return [Job(n, "samples", sample_group(n), str(samples.samples_dir() / samples.SAMPLES[n].filename)
+                if n in samples.SAMPLES else n) for n in names]
+
+
+def _load_samples(job: Job, params: ConvertParams) -> FrameClip:
+    from nvlib.datasets import faces, samples
+    from nvlib.datasets.samples import derived_va
+    from nvlib.io.video import read_video
+
+    path = samples.sample_path(job.clip)
+    frames, fps = read_video(path, max_frames=params.max_frames, gray=True)
+    if frames.shape[0] < 2:
+        raise SkipClip(path, f"clip has {frames.shape[0]} frame(s); at least 2 needed")
+    va, emos = derived_va(job.clip, frames.shape[0], params.label_source)
+    info: dict = {"group": job.group}
+    try:
+        box = faces.detect_clip_box(frames, every=params.detect_every, margin=params.margin)
+        info["box_source"] = "haar"
+    except ValueError:
+        box = faces.centre_box(frames.shape[2], frames.shape[1])
+        info["box_source"] = "centre (no face detected)"
+    info.update(labels_kind="derived", emotions=sorted(set(emos)))
+    return FrameClip(frames, fps, va, box, info)
+
+
+# ----------------------------------------------------------------------------- frames -> events -> TBR
+def upsampled(frames: np.ndarray, fps: float, upsample="auto", delta_t_us: int = 5000
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``(frames, times_s)`` for the simulator, temporally upsampled by optical flow.
+
+    v2e upsamples its input (SuperSloMo) before emulating the DVS, so that events spread over the frame
+    interval; without it, v2e's linear sub-step timestamps put most events at the start of each interval
+    and a TBR frame's newer bits stay empty. ``upsample``: ``"auto"`` (at most one pixel of motion per
+    sub-frame, and at least one sub-frame per TBR slice Δt), an integer factor, or 1 for none
+    (:func:`nvlib.simulate.upsample.upsample_frames`).
+    """
+    from nvlib.simulate.upsample import upsample_frames
+
+    times = np.arange(frames.shape[0], dtype=np.float64) / float(fps)
+    if upsample in (1, "1", None, "none"):
+        return frames, times
+    min_k = int(np.ceil(1e6 / (float(fps) * int(delta_t_us)) - 1e-9))
+    pairs = list(upsample_frames(zip(frames, times), factor="auto" if upsample == "auto" else int(upsample),
+                                 min_factor=min_k))
+    return np.stack([f for f, _ in pairs]), np.array([t for _, t in pairs])
+
+
+def _convert_frames(clip: FrameClip, job: Job, params: ConvertParams, timings: dict, t0: float):
+    from nvlib.datasets import faces
+    from nvlib.datasets.labels import transfer_labels
+    from nvlib.represent import tbr
+    from nvlib.represent.windows import consecutive_windows, frame_times_us
+    from nvlib.simulate import simulate_frames
+
+    frames, S = clip.frames, params.size
+    small = faces.crop_resize(frames, clip.box, S)
+    t1 = time.perf_counter()
+    timings["decode"] += t1 - t0
+    sim_frames, sim_times = upsampled(small, clip.fps, params.upsample, params.delta_t_us)
+    ev = simulate_frames(sim_frames, times_s=sim_times, params=params.dvs_params(job.clip))
+    t2 = time.perf_counter()
+    timings["simulate"] += t2 - t1
+    ann_t = frame_times_us(frames.shape[0], clip.fps)
+    starts, ends = consecutive_windows(int(ann_t[0]), int(ann_t[-1]), params.window_us)
+    codes = tbr(ev, (S, S), delta_t_us=params.delta_t_us, n_bits=params.n_bits, normalize=False,
+                start_us=int(starts[0]), n_frames=len(starts))
+    labels, idx = transfer_labels(ev.t, starts, ends, ann_t, clip.va)
+    timings["encode"] += time.perf_counter() - t2
+    info = dict(clip.info)
+    info.update(fps=float(clip.fps), frames_in=int(frames.shape[0]), n_events=int(len(ev)),
+                box=clip.box.to_list(), frame_size=[int(frames.shape[2]), int(frames.shape[1])],
+                annotation_index=idx.tolist())
+    return np.asarray(codes), labels.astype(np.float32), info, int(frames.shape[0])
+
+
+# ----------------------------------------------------------------------------- NEFER
+def nefer_jobs(root, labels="expected", annotations_dir=None) -> tuple[list[Job], dict, list]:
+    """Jobs for both NEFER splits (train users -> "train", validation users -> "test": the paper evaluates
+    on the authors' validation split), the split of each user, and the CSV problems."""
+    from nvlib.datasets.nefer import NEFER
+
+    jobs, split_of, problems = [], {}, []
+    for split, target in (("train", "train"), ("validation", "test")):
+        ds = NEFER(root, split, labels, "events", annotations_dir=annotations_dir, load=None)
+        problems += ds.problems
+        for i, (e, g) in enumerate(ds.entries):
+            p = ds.paths(i)
+            box_file = ds.face_box_path(i)
+            jobs.append(Job(e.sequence, "nefer", e.user, str(p["raw"]),
+                            {"raw": str(p["raw"]), "label": e.label, "gopro": g.sequence if g else "",
+                             "face_box_file": str(box_file) if box_file.is_file() else None}))
+            split_of[e.user] = target
+    return jobs, split_of, problems
+
+
+def nefer_face_box(ev) -> tuple[FaceBox, str]:
+    """Face box of a real recording and where it came from: Haar on the blurred log event-count image
+    (side grown by 1.3), else a central square of 0.9 of the shorter side."""
+    import cv2
+
+    from nvlib.datasets import faces
+
+    W, H = ev.sensor_size
+    img = np.zeros((H, W), np.float64)
+    np.add.at(img, (ev.y.astype(np.int64), ev.x.astype(np.int64)), 1.0)
+    img = np.log1p(img)
+    img = (255 * img / max(img.max(), 1e-9)).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 2)
+    box = faces.detect_face(img, scale=1.3)
+    if box is not None:
+        return box, "haar (event-count image)"
+    return faces.centre_box(W, H, 0.9), "centre (no face detected)"
+
+
+def _convert_nefer(job: Job, params: ConvertParams, timings: dict, t0: float):
+    from nvlib.datasets.nefer import CLASSES, read_face_box
+    from nvlib.datasets.samples import CIRCUMPLEX
+    from nvlib.events import make_events
+    from nvlib.io import read_events
+    from nvlib.represent import tbr
+    from nvlib.represent.windows import consecutive_windows
+
+    raw = Path(job.payload["raw"])
+    if not raw.is_file():
+        raise SkipClip(raw, "recording not found")
+    ev = read_events(raw).sorted()
+    if len(ev) < 2:
+        raise SkipClip(raw, f"recording has {len(ev)} event(s)")
+    W, H = ev.sensor_size
+    box_file = job.payload.get("face_box_file")
+    if box_file is not None:
+        try:
+            box, src = read_face_box(box_file), "published"
+        except ValueError as e:
+            raise SkipClip(box_file, str(e).removeprefix(f"{box_file}: ")) from e
+    else:
+        box, src = nefer_face_box(ev)
+    x0, y0, side = box
+    S = params.size
+    sub = ev.array[box.contains(ev.x, ev.y)]
+    cropped = make_events((sub["x"].astype(np.int64) - x0) * S // side, (sub["y"].astype(np.int64) - y0) * S // side,
+                          sub["t"], sub["p"], (S, S))
+    t1 = time.perf_counter()
+    timings["decode"] += t1 - t0
+    starts, _ = consecutive_windows(int(ev.t[0]), int(ev.t[-1]), params.window_us)
+    codes = tbr(cropped, (S, S), delta_t_us=params.delta_t_us, n_bits=params.n_bits, normalize=False,
+                start_us=int(starts[0]), n_frames=len(starts))
+    label = job.payload["label"]
+    va = np.tile(np.asarray(CIRCUMPLEX.get(label.lower(), (0.0, 0.0)), np.float32), (len(starts), 1))
+    timings["encode"] += time.perf_counter() - t1
+    info = {"group": job.group, "user": job.group, "label": label,
+            "label_index": CLASSES.index(label) if label in CLASSES else -1, "labels_kind": "derived",
+            "box": box.to_list(), "box_source": src, "sensor_size": [W, H], "n_events": int(len(cropped)),
+            "gopro": job.payload.get("gopro", "")}
+    return np.asarray(codes), va, info, 0
+
+
+# ----------------------------------------------------------------------------- dispatch
+_FRAME_LOADERS = {"afewva": _load_afewva, "samples": _load_samples}
+
+
+def convert_clip(job: Job, params: ConvertParams, timings: dict) -> tuple[np.ndarray, np.ndarray, dict, int]:
+    """Convert one clip: ``(codes (n, S, S), va (n, 2) float32, info, frames_in)``; adds seconds to
+    ``timings`` (keys :data:`STAGES`). Raises :class:`SkipClip` for a clip that cannot be converted."""
+    if job.kind != params.job_kind:
+        raise ValueError(f"clip {job.clip}: a {job.kind!r} job cannot run with {params.kind!r} parameters")
+    t0 = time.perf_counter()
+    if job.kind == "nefer":
+        return _convert_nefer(job, params, timings, t0)
+    if job.kind not in _FRAME_LOADERS:
+        raise ValueError(f"unknown job kind {job.kind!r}; known: {', '.join(JOB_KINDS)}")
+    return _convert_frames(_FRAME_LOADERS[job.kind](job, params), job, params, timings, t0)
