@@ -80,7 +80,7 @@ print(f"{clip}: {len(frames)} frames at {fps:.3f} fps, {frames.shape[2]}x{frames
 #    slice is the most significant bit, as in the authors' code (`nvlib.represent.tbr`).
 # 3. **Learn** (Sections 4.1 and 5): a ResNet18 regressing valence and arousal from TBR frames of
 #    procedurally animated faces whose expression follows a known trajectory, against predict-the-mean
-#    (`nvlib.datasets.prepare_synthetic_va`, `nvlib.train`). Notebooks 01–05 do each step in full.
+#    (`nvlib.convert.prepare_synthetic_va`, `nvlib.train`). Notebooks 01–05 do each step in full.
 
 # %%
 import cv2
