@@ -1,4 +1,5 @@
-"""Benchmark nvlib.simulate against a straightforward v2e-style per-sub-step loop, same run.
+"""Benchmark nvlib.simulate against a straightforward v2e-style per-sub-step loop, same run; and its
+compiled kernels against the plain paths they replace, on what users simulate.
 
 Baseline: v2e's algorithm (SensorsINI/v2e ``EventEmulator.generate_events``) written plainly
 in torch here: per frame the dense lin-log / low-pass / leak / event-count maps, then a loop
@@ -12,7 +13,18 @@ The CPU kernels are numba-compiled when numba is installed (``--kernels numpy`` 
 numpy fallback); their one-off compile time (fresh cache) and cache-load time are measured in
 fresh processes and printed separately, and every timed run is warmed up first.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--frames 60] [--device cuda] [--kernels numpy]
+Part ``kernels`` (the evidence for keeping them: at least 1.5x on a user's input): ``simulate_frames``
+with the compiled kernels (``kernels="numba"``) against the numpy kernels (``kernels="numpy"``), and,
+with the compiled kernels, the noise draws continued in compiled code (:mod:`nvlib.simulate.rng`)
+against torch's own draws (the emulator's compiled stream switched off after the first frame, as the
+tests switch it off), both with ``DVSParams()`` (what the converter and the explorer use) and the
+``clean`` preset; outputs are checked equal, the two alternate for ``--rounds`` rounds (median ratio).
+Inputs: the first ``--frames`` frames of sample clips as the converter prepares them (gray, a central
+square resized to 128x128, optical-flow upsampling to at least one sub-frame per 5 ms), and as the
+explorer and notebooks 01/02 do (native size; crema_1001_HAP resized to the DVS346's 346x260).
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--part loop|kernels|all] [--frames 60] [--device cuda]
+        [--kernels numpy] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -35,6 +47,7 @@ torch.set_num_threads(1)
 cv2.setNumThreads(1)
 
 from nvlib.simulate import DVSEmulator, DVSParams  # noqa: E402
+from nvlib.simulate.expand import HAVE_NUMBA  # noqa: E402
 
 
 def baseline_loop(frames, times, p: DVSParams) -> int:
@@ -190,8 +203,92 @@ print(first - min(go() for _ in range(3)))
     return float(out.stdout.split()[-1])
 
 
+def converter_frames(name: str, n_frames: int, size: int = 128, delta_t_us: int = 5000):
+    """``(frames, times_s)`` of a sample clip as the converter hands them to the simulator (see the
+    module docstring; the converter's face box has the same output size as the central square)."""
+    from nvlib.datasets.samples import sample_path
+    from nvlib.io.video import read_video
+    from nvlib.simulate.upsample import upsample_frames
+
+    gray, fps = read_video(sample_path(name), max_frames=n_frames, gray=True)
+    h, w = gray.shape[1:]
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    small = np.stack([cv2.resize(f[y0:y0 + side, x0:x0 + side], (size, size), interpolation=cv2.INTER_AREA)
+                      for f in gray])
+    min_k = int(np.ceil(1e6 / (float(fps) * delta_t_us) - 1e-9))
+    pairs = list(upsample_frames(zip(small, np.arange(len(small)) / fps), factor="auto", min_factor=min_k))
+    return np.stack([f for f, _ in pairs]), np.array([t for _, t in pairs])
+
+
+def viewer_frames(name: str, n_frames: int, camera: str | None = None):
+    """``(frames, times_s)`` as the explorer (native size) or notebook 01 (``camera``'s size) simulate them."""
+    from nvlib.datasets.samples import sample_path
+    from nvlib.io.video import read_video
+    from nvlib.simulate import resize_for_camera
+
+    rgb, fps = read_video(sample_path(name), max_frames=n_frames)
+    if camera is not None:
+        rgb = np.stack([resize_for_camera(f, camera) for f in rgb])
+    gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in rgb])
+    return gray, np.arange(len(gray)) / fps
+
+
+def torch_draws(frames, times, p: DVSParams) -> np.ndarray:
+    """Compiled kernels, but the noise drawn by torch itself from the second frame on."""
+    emu = DVSEmulator(p, kernels="numba")
+    out = []
+    for i, (fr, t) in enumerate(zip(frames, times)):
+        if i == 1:
+            emu._stream = None
+        out.append(emu.step(fr, t).array)
+    return np.concatenate(out)
+
+
+def interleaved(label: str, fast, plain, rounds: int) -> None:
+    """``fast`` against ``plain`` (same output), alternating, best of 2 each per round: median ratio."""
+    a, b = fast(), plain()
+    assert a.tobytes() == b.tobytes(), f"{label}: outputs differ"
+    ratios = []
+    for _ in range(rounds):
+        tf, _ = timed(fast, repeat=2)
+        tp, _ = timed(plain, repeat=2)
+        ratios.append(tp / tf)
+    print(f"  {label:<62s} {tf * 1e3:7.1f} ms vs {tp * 1e3:7.1f} ms: median {float(np.median(ratios)):5.2f}x "
+          f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); {len(a)} events", flush=True)
+
+
+def kernels_part(args) -> None:
+    from nvlib.simulate import simulate_frames
+
+    if not HAVE_NUMBA:
+        print("kernels: skipped (numba not installed)")
+        return
+    inputs = [(f"convert {n} 128x128", converter_frames(n, args.frames))
+              for n in ("crema_1001_HAP", "carphone", "pexels_wolfganglanger")]
+    inputs += [("explorer/nb02 carphone 176x144", viewer_frames("carphone", args.frames)),
+               ("explorer crema_1001_HAP 480x360", viewer_frames("crema_1001_HAP", args.frames)),
+               ("nb01 crema_1001_HAP 346x260", viewer_frames("crema_1001_HAP", args.frames, "dvs346"))]
+    params = {"DVSParams()": DVSParams(seed=1), "clean": DVSParams.preset("clean", seed=1)}
+    print("compiled kernels against numpy kernels (numba ms vs numpy ms: numpy/numba)")
+    for label, (frames, times) in inputs:
+        for pname, p in params.items():
+            interleaved(f"{label}, {len(frames)} frames, {pname}",
+                        lambda: simulate_frames(frames, times_s=times, params=p, kernels="numba").array,
+                        lambda: simulate_frames(frames, times_s=times, params=p, kernels="numpy").array,
+                        args.rounds)
+    print("compiled noise draws against torch's draws, compiled kernels, DVSParams() (compiled ms vs torch ms)")
+    for label, (frames, times) in inputs:
+        p = params["DVSParams()"]
+        interleaved(f"{label}, {len(frames)} frames",
+                    lambda: simulate_frames(frames, times_s=times, params=p, kernels="numba").array,
+                    lambda: torch_draws(frames, times, p), args.rounds)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("loop", "kernels", "all"), default="all")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per kernels comparison")
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--device", default=None, help="also time this torch device (e.g. cuda)")
     ap.add_argument("--no-memory", action="store_true")
@@ -205,10 +302,13 @@ def main(argv=None) -> int:
                "v2e defaults, exact v2e noise": DVSParams(seed=1),
                "v2e defaults, noise_rng=fast": DVSParams(seed=1, noise_rng="fast")}
     rows = []
-    from nvlib.simulate.expand import HAVE_NUMBA
     use_numba = HAVE_NUMBA and args.kernels != "numpy"
     print(f"machine: {os.cpu_count()} cpus, torch {torch.__version__}, one thread; {args.frames} frames per clip; "
           f"kernels: {'numba ' + __import__('numba').__version__ if use_numba else 'numpy'}")
+    if args.part in ("kernels", "all"):
+        kernels_part(args)
+    if args.part == "kernels":
+        return 0
     if use_numba:
         import tempfile
         with tempfile.TemporaryDirectory() as d:

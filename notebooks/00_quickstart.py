@@ -105,7 +105,7 @@ save_figure(fig, f"nb00_{clip}_tbr")
 # %%
 from nvlib.convert import prepare_synthetic_va
 from nvlib.train import TrainConfig
-from nvlib.train.cli import run_experiment
+from nvlib.experiments import run_experiment
 
 cache = prepare_synthetic_va(n_clips=train_clips, n_frames=16, size=32, seed=seed)
 result = run_experiment("resnet18", cache, train_cfg=TrainConfig(epochs=train_epochs, batch_size=32, lr=1e-3,

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # 04 — Video-based valence–arousal models (paper Sec. 4.1, Tables 2 and 3)
+# # 04 — Video-based valence–arousal models (paper Sec. 4.1, Table 2, Figs. 3 and 4)
 #
 # *Video-based* models see a chunk of **6 consecutive TBR frames** and output one (valence, arousal)
 # per frame. The paper compares four architectures:
@@ -23,8 +23,11 @@
 # The paper calls the ResNet feature 1024-d; ResNet18's pooled feature is 512-d and we use it as is.
 # The paper freezes an **ImageNet** ResNet18. No weights are downloaded here: with `backbone="auto"`
 # the backbone is ImageNet only if torchvision's file is in the torch hub cache (or named with
-# `backbone="imagenet:<file>"`), otherwise the frame ResNet18 trained in notebook 03 (same TBR bits)
-# is used frozen, otherwise a random init trained end to end. The tables name the backbone used.
+# `backbone="imagenet:<file>"`), otherwise the frame ResNet18 that notebook 03 trained **with the same
+# seed** on the same cache (found by its configuration in `results/`) is used frozen, otherwise a random
+# init trained end to end. The tables name the backbone used. As in notebook 03, every model is trained
+# with several seeds and every number is a mean ± standard deviation over them.
+# The comparison with the published state of the art (Table 3) needs the frame models too: notebook 05.
 
 # %% tags=["parameters"]
 cache_dir = None        # converted dataset cache (`nvlib convert ...`); None = afewva_root or synthetic faces
@@ -33,7 +36,8 @@ n_clips = 64
 n_frames = 16
 size = 32
 n_bits = 8
-seed = 0
+data_seed = 0           # seed of the synthetic faces (the same data for every training seed)
+seeds = [0, 1, 2]       # training seeds: every learned number is a mean ± std over them
 fold = None
 models = ["resnet_fusion", "ic3d", "resnet_lstm", "resnet_transformer"]
 chunk = 6               # frames per chunk (paper: 6)
@@ -42,146 +46,105 @@ batch_size = 8          # chunks per batch
 lr = 1e-3               # paper: 1e-4
 lr_step_epochs = 50
 loss = "mse"
-per_model = {"ic3d": {"lr": 1e-4, "epochs": 8},            # TrainConfig overrides per model (IC3D overfits at 1e-3;
-             "resnet_lstm": {"epochs": 8}, "resnet_transformer": {"epochs": 8, "lr": 3e-4}}  # frozen backbones: cheap epochs)
+per_model = {"ic3d": {"lr": 1e-4, "epochs": 6},   # TrainConfig overrides per model (IC3D overfits at 1e-3, and
+             "resnet_transformer": {"lr": 3e-4}}  # needs more, cheap epochs; the Transformer a smaller step)
 backbone = "auto"       # "auto" | None (random init, trained) | "hub" | "imagenet:<file>" | "frame:<checkpoint>"
 ic3d_width = 0.25       # channel multiplier of IC3D (1.0 = I3D's widths)
 transformer_d_model = 128   # paper: not given (features 1024 in the paper, 512 in ResNet18)
 transformer_ff_dim = 256
+figure_model = "resnet_fusion"  # the model of Figs. 3 and 4 (the paper's); None or absent: the best model
 device = "cpu"
 max_batches = None
+workers = 2             # seeds trained at once, one process each
+threads = 1             # torch threads per training process
 progress = False
-require_gain = 0.05     # synthetic faces: fail unless every model beats predict-the-mean RMSE by this share (None: off)
+require_gain = 0.05     # synthetic faces: fail unless every model's mean over seeds beats predict-the-mean RMSE by this share (None: off)
 
 # %%
-from nvlib.workbook.paths import repo_root
-
-ROOT = repo_root()
-
-
 import pandas as pd
-import torch
+from IPython.display import Markdown, display
 
 from nvlib.convert import resolve_va_cache
 from nvlib.datasets import ChunkDataset
-from nvlib.evaluation.predict import read_results_json, va_table
+from nvlib.evaluation.tables import (best_model, gain_over_mean, require_gain_over_mean, table_caption, va_table,
+                                     write_seed_table)
+from nvlib.experiments import paper_at, pick_backbone, run_many, workbook_experiment
+from nvlib.experiments.paper import paper_caption
 from nvlib.models import DISPLAY_NAMES
-from nvlib.workbook.paths import figures_dir, runs_dir
-from nvlib.workbook.figures import save_figure
-from nvlib.workbook.tables import write_table
-from nvlib.train import TrainConfig
-from nvlib.train.cli import pick_backbone, run_experiment
 from nvlib.pictures.va import plot_va_timeline, plot_va_wheel
+from nvlib.workbook.figures import save_figure
 
-torch.manual_seed(seed)
 NB = "04_video_models"
-RESULTS = figures_dir() / "results"
 
 # %% [markdown]
 # ## Data: chunks of 6 frames
 
 # %%
 cache = resolve_va_cache(cache_dir, afewva_root, n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits,
-                         seed=seed, progress=progress)
+                         seed=data_seed, progress=progress)
 splits = {s: ChunkDataset(cache, s, fold=fold, chunk=chunk, stride=chunk) for s in ("train", "val", "test")}
 meta = splits["train"].meta
-print(f"cache {cache.name}: source={meta['source']}, N={meta['n_bits']} bits, {meta['size']}x{meta['size']}")
+print(f"cache {cache.name}: source={meta['source']}, labels={meta['labels_kind']}, N={meta['n_bits']} bits, "
+      f"{meta['size']}x{meta['size']}")
 for s, ds in splits.items():
     print(f"  {s:5s}: {len(ds):4d} chunks of {chunk} frames from {len(ds.clips)} clips")
-bb = pick_backbone(backbone, int(meta["n_bits"]))
-print("ResNet18 backbone source:", bb or "random init (trained end to end)")
+for seed in seeds:
+    print(f"seed {seed}: ResNet18 backbone source:",
+          pick_backbone(backbone, cache, seed=seed, fold=fold) or "random init (trained end to end)")
 
 # %% [markdown]
-# ## Training (best epoch on validation, scored on test)
+# ## Training over seeds (best epoch on validation, scored on test)
 
 # %%
-cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_step_epochs=lr_step_epochs, loss=loss,
-                  seed=seed, device=device, max_batches=max_batches, progress=progress)
-model_cfgs = {"ic3d": dict(width=ic3d_width),
-              "resnet_lstm": dict(backbone=bb),
-              "resnet_transformer": dict(backbone=bb, d_model=transformer_d_model, ff_dim=transformer_ff_dim),
-              "resnet_fusion": dict(backbone=bb, chunk=chunk)}
-results = {}
-for name in models:
-    results[name] = run_experiment(
-        name, cache, model_cfg=model_cfgs[name], train_cfg=cfg.replace(**per_model.get(name, {})), fold=fold,
-        chunk=chunk, out_root=runs_dir() / NB,
-        results_path=RESULTS / f"{NB}_{name}_nbits{int(meta['n_bits'])}.json", extra={"notebook": NB})
-    r = results[name]
-    print(f"{DISPLAY_NAMES[name]:15s} best epoch {r['best_epoch']}, {r['params']['total'] / 1e6:.2f} M params "
-          f"({r['params']['trainable'] / 1e6:.2f} M trained), backbone: {r['backbone']}")
+settings = dict(chunk=chunk, epochs=epochs, batch_size=batch_size, lr=lr, lr_step_epochs=lr_step_epochs, loss=loss,
+                per_model=per_model, backbone=backbone, ic3d_width=ic3d_width,
+                transformer_d_model=transformer_d_model, transformer_ff_dim=transformer_ff_dim)
+experiments = {name: workbook_experiment(name, cache, settings=settings, fold=fold, device=device,
+                                         max_batches=max_batches, progress=progress) for name in models}
+results = run_many(experiments, seeds, workers=workers, threads=threads, extra={"notebook": NB})
+for name, r in results.items():
+    print(f"{DISPLAY_NAMES[name]:15s} seeds {r.seeds}: trained {r.n_trained}, reused {len(r) - r.n_trained}; "
+          f"best epochs {[d['best_epoch'] for d in r]}, {r[0]['params']['total'] / 1e6:.2f} M params "
+          f"({r[0]['params']['trainable'] / 1e6:.2f} M trained), backbone: {r[0]['backbone']}")
 
 # %% [markdown]
 # ## Table 2 — video-based models
+# Mean ± sample standard deviation over the seeds (per-seed values in the CSV).
 
 # %%
-PAPER_T2 = {"resnet_fusion": (0.124, 0.580, 0.805, 0.191, 0.297, 0.451),
-            "ic3d": (0.130, 0.520, 0.812, 0.201, 0.141, 0.455),
-            "resnet_lstm": (0.153, 0.525, 0.799, 0.222, 0.209, 0.413),
-            "resnet_transformer": (0.133, 0.490, 0.815, 0.226, 0.132, 0.449)}
-rows = va_table(results, meta["n_bits"], PAPER_T2, "paper Table 2 (AFEW-VA events)",
-               lambda name: "none (3D CNN)" if name == "ic3d" else "ImageNet ResNet18")
-write_table(rows, "table2_video_models")
+rows = va_table(results, paper=paper_at("table2", 8), paper_source="paper Table 2",
+                paper_backbone=lambda name: "none (3D CNN)" if name == "ic3d" else "ImageNet ResNet18")
+caption = table_caption("Video-based models (paper Table 2)", [d for r in results.values() for d in r],
+                        paper=f"Table 2, '{paper_caption('table2')}'")
+write_seed_table(rows, "table2_video_models", caption)
+display(Markdown(caption))
 pd.DataFrame(rows)
 
 # %%
-from nvlib.evaluation.predict import gain_over_mean, require_gain_over_mean
-
 for g in gain_over_mean(results):
-    print(f"{DISPLAY_NAMES[g['model']]:15s} mean RMSE {g['rmse']:.3f} vs predict-the-mean {g['mean_rmse']:.3f} "
-          f"({100 * g['gain']:+.1f} %)")
+    print(f"{DISPLAY_NAMES[g['model']]:15s} mean RMSE {g['rmse']:.3f} ± {g['rmse_std']:.3f} vs predict-the-mean "
+          f"{g['mean_rmse']:.3f} ({100 * g['gain']:+.1f} %; worst seed {100 * g['min_gain']:+.1f} %)")
 if require_gain is not None and cache_dir is None and afewva_root is None:  # synthetic faces: learning visible
     require_gain_over_mean(results, min_gain=require_gain)
 
 # %% [markdown]
-# ## Table 3 — comparison with the published RGB results on AFEW-VA
-# The RGB rows and the paper's own event rows are the numbers the paper lists (its Table 3);
-# our rows are the best frame model (notebook 03's results, when present) and the best video model of
-# this run, on the data named in the `data` column — *not* AFEW-VA unless `cache_dir` points to it.
+# ## Qualitative results (paper Figs. 3 and 4)
+# The paper shows ResNet+Fusion's predictions against the ground truth over time (Fig. 3) and on the
+# wheel of emotions (Fig. 4). Here the same for one test clip, from the seed with the median RMSE (a
+# typical run, not the best one).
 
 # %%
-PUBLISHED = [("Kossaifi et al. (2017)", "RGB", 0.23, 0.27), ("Mitenkova et al. (2019)", "RGB", 0.41, 0.40),
-             ("Kollias et al. (2020)", "RGB", 0.27, 0.48), ("Handrich et al. (2020)", "RGB", 0.26, 0.28),
-             ("Kossaifi et al. (2020)", "RGB", 0.24, 0.24), ("Toisoul et al. (2021)", "RGB", 0.22, 0.23),
-             ("Parameshwara et al. (2023)", "RGB", 0.19, 0.21), ("Paper, Ours (Frame)", "Event", 0.17, 0.21),
-             ("Paper, Ours (Video)", "Event", 0.12, 0.19)]
-t3 = [{"model": m, "modality": mod, "data": "AFEW-VA (published)", "backbone": "as published",
-       "arousal_rmse": a, "valence_rmse": v, "source": "paper Table 3"} for m, mod, a, v in PUBLISHED]
-data_name = f"{meta['source']} ({meta['labels_kind']} labels)"
-
-
-def _mean_rmse(m):
-    return (m["arousal"]["rmse"] + m["valence"]["rmse"]) / 2
-
-
-frame_docs = [read_results_json(p) for p in sorted(RESULTS.glob(f"03_frame_models_*_nbits{int(meta['n_bits'])}.json"))]
-if frame_docs:
-    f = min(frame_docs, key=lambda d: _mean_rmse(d["metrics"]))
-    t3.append({"model": f"nvlib frame ({f['display']})", "modality": "Event (simulated)", "data": data_name,
-               "backbone": f["backbone"], "arousal_rmse": f["metrics"]["arousal"]["rmse"],
-               "valence_rmse": f["metrics"]["valence"]["rmse"], "source": "notebook 03 results"})
-vbest = min(results, key=lambda n: _mean_rmse(results[n]["metrics"]))
-t3.append({"model": f"nvlib video ({DISPLAY_NAMES[vbest]})", "modality": "Event (simulated)", "data": data_name,
-           "backbone": results[vbest]["backbone"], "arousal_rmse": results[vbest]["metrics"]["arousal"]["rmse"],
-           "valence_rmse": results[vbest]["metrics"]["valence"]["rmse"], "source": "this run"})
-base = results[vbest]["baseline"]
-t3.append({"model": "predict-the-mean", "modality": "-", "data": data_name, "backbone": "none",
-           "arousal_rmse": base["arousal"]["rmse"], "valence_rmse": base["valence"]["rmse"], "source": "this run"})
-write_table(t3, "table3_sota")
-pd.DataFrame(t3)
-
-# %% [markdown]
-# ## Qualitative results (Figs. 3 and 4): the best video model on a test clip
-
-# %%
-pred = results[vbest]["predictions"]
+fig_name = figure_model if figure_model in results else best_model(results)
+seed = results[fig_name].median_seed()
+pred = results[fig_name].predictions(seed)
 clip = pred["clip"].iloc[0]
 fig = plot_va_timeline(pred, clip)
-fig.axes[0].set_title(f"{DISPLAY_NAMES[vbest]} — test clip {clip}", fontsize=9)
-save_figure(fig, "fig04_video_va_timeline")
+fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}, the median of {len(seeds)}) — test clip {clip}",
+                      fontsize=9)
+save_figure(fig, "fig3_va_timeline")
 
 # %%
 d = pred[pred["clip"] == clip]
 fig = plot_va_wheel(d[["valence_true", "arousal_true"]].to_numpy(), d[["valence_pred", "arousal_pred"]].to_numpy())
-fig.axes[0].set_title(f"{DISPLAY_NAMES[vbest]} on the valence–arousal wheel", fontsize=9)
-save_figure(fig, "fig04_video_va_wheel")
+fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}) on the valence–arousal wheel", fontsize=9)
+save_figure(fig, "fig4_va_wheel")

@@ -9,146 +9,152 @@
 # ---
 
 # %% [markdown]
-# # 05 — TBR ablation: N = 8 vs N = 16 bits (paper Sec. 5.2.1, Table 4)
+# # 05 — Comparisons: the state of the art (Table 3) and the TBR ablation, N = 8 vs N = 16 bits (Table 4)
 #
 # The Temporal Binary Representation packs $N$ binary frames of $\Delta t$ = 5 ms into one integer per
 # pixel, so a TBR frame spans $N\cdot\Delta t$ (40 ms at N = 8, 80 ms at N = 16). The paper reports
-# that 8 bits beat 16 bits for every model (Table 4), arguing that 16 bits compress too many events
-# into one frame.
+# that 8 bits beat 16 bits for every model (Table 4, Sec. 5.2.1), arguing that 16 bits compress too many
+# events into one frame; its Table 3 sets its best frame and video models beside published RGB results.
 #
-# This notebook **collects** the results that notebooks 03 and 04 wrote as
-# `figures/results/<notebook>_<model>_nbits<N>.json` — `nvlib reproduce` runs 03 and 04 a second time
-# under the sweep `params/sweeps/tbr_bits_16.yaml` (`n_bits: 16`) — and, for any configuration still
-# missing, trains it here with the small parameters below, so the notebook also runs on its own.
+# Both tables compare results of notebooks 03 and 04. This notebook asks the experiment layer
+# (`nvlib.experiments`) for the per-seed results of the same model configurations at N = 8 and N = 16:
+# it reuses what 03 and 04 wrote to `results/` — `nvlib reproduce` runs them a second time under the sweep
+# `params/sweeps/tbr_bits_16.yaml` (`n_bits: 16`) — and trains any (model, N, seed) still missing, so the
+# notebook also runs on its own. `frame_settings` / `video_settings` must stay equal to the parameters
+# notebooks 03 and 04 ran with (empty: the defaults of both, `nvlib.experiments.FRAME_SETTINGS` and
+# `VIDEO_SETTINGS`), or the results are not found and are trained again.
+#
+# Whether N = 16 is worse is asked of every model with a **paired test over seeds**: the same seeds
+# at both N, the per-seed mean of valence and arousal RMSE, `scipy.stats.ttest_rel`.
 
 # %% tags=["parameters"]
-n_bits_list = [8, 16]
-models = ["resnet18", "vit", "ic3d", "resnet_transformer"]   # the models of the paper's Table 4
-train_missing = True    # train configurations no results JSON covers, with the settings below
-n_clips = 64            # own settings for missing configurations (= the CPU defaults of notebooks 03/04)
+cache_dirs = None       # {N: converted dataset cache} for both N; None = afewva_root or synthetic faces
+afewva_root = None      # AFEW-VA folder (paper): converted once per N
+n_clips = 64            # synthetic faces (as notebooks 03 and 04)
 n_frames = 16
 size = 32
-seed = 0
-epochs = 4
-batch_size = 32         # frames per batch (video models: batch_size // 6 chunks)
-lr = 1e-3
-per_model = {"ic3d": {"lr": 1e-4, "epochs": 8}, "resnet_transformer": {"epochs": 8, "lr": 3e-4}}
+data_seed = 0
+n_bits_pair = [8, 16]   # Table 4 compares these two N
+seeds = [0, 1, 2]       # the same training seeds as notebooks 03 and 04
+fold = None
+table3_models = ["resnet18", "vit", "resnet_fusion", "ic3d", "resnet_lstm", "resnet_transformer"]
+table3_n_bits = 8       # Table 3: the best frame and video models at this N
+table4_models = ["resnet18", "vit", "ic3d", "resnet_transformer"]   # the models of the paper's Table 4
+frame_settings = {}     # overrides of nvlib.experiments.FRAME_SETTINGS: keep equal to notebook 03's parameters
+video_settings = {}     # overrides of nvlib.experiments.VIDEO_SETTINGS: keep equal to notebook 04's parameters
+train_missing = True    # train (model, N, seed) results that results/ does not hold yet
 device = "cpu"
+max_batches = None
+workers = 2             # seeds trained at once, one process each
+threads = 1             # torch threads per training process
 progress = False
 
 # %%
-from nvlib.workbook.paths import repo_root
-
-ROOT = repo_root()
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
-from nvlib.convert import prepare_synthetic_va
-from nvlib.evaluation.predict import read_results_json
-from nvlib.models import DISPLAY_NAMES, model_kind
-from nvlib.workbook.paths import figures_dir, runs_dir
+from nvlib.convert import resolve_va_cache
+from nvlib.evaluation.stats import PAIRED_TEST
+from nvlib.evaluation.tables import (best_model, table3_rows, table4_markdown_rows, table4_rows, table_caption,
+                                     write_seed_table)
+from nvlib.experiments import paper_notes, paper_table, run_many, workbook_experiment
+from nvlib.experiments.paper import paper_caption
+from nvlib.models import DISPLAY_NAMES, FRAME_MODELS, model_kind
 from nvlib.workbook.figures import save_figure
-from nvlib.workbook.tables import write_table
-from nvlib.train import TrainConfig
-from nvlib.train.cli import pick_backbone, run_experiment
 
 NB = "05_tbr_ablation"
-RESULTS = figures_dir() / "results"
-SOURCE_NB = {"frame": "03_frame_models", "video": "04_video_models"}
+a_bits, b_bits = n_bits_pair
 
 # %% [markdown]
-# ## Collect (or train) every (model, N) configuration
+# ## Collect (or train) every (model, N) configuration over the seeds
+# Frame models first: the video models' `backbone="auto"` resolves, per seed, to the frame ResNet18
+# trained with that seed at the same N.
 
 # %%
-cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress)
-
-
-def own_cfg(name, n_bits):
-    bb = pick_backbone("auto", n_bits)  # ImageNet in the hub cache, else notebook 03's frame ResNet18, else None
-    return {"resnet18": dict(weights=None), "vit": dict(image_size=size, hidden_dim=128, mlp_dim=256),
-            "ic3d": dict(width=0.25), "resnet_lstm": dict(backbone=bb),
-            "resnet_transformer": dict(backbone=bb, d_model=128, ff_dim=256),
-            "resnet_fusion": dict(backbone=bb, chunk=6)}[name]
-
-
-docs = {}
-for n_bits in n_bits_list:
-    for name in models:
-        found = RESULTS / f"{SOURCE_NB[model_kind(name)]}_{name}_nbits{n_bits}.json"
-        if found.is_file():
-            docs[name, n_bits] = (read_results_json(found), SOURCE_NB[model_kind(name)])
-            continue
-        if not train_missing:
-            print(f"missing: {found.name}")
-            continue
-        cache = prepare_synthetic_va(n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits, seed=seed)
-        path = RESULTS / f"{NB}_{name}_nbits{n_bits}.json"
-        video = model_kind(name) == "video"
-        run_experiment(name, cache, model_cfg=own_cfg(name, n_bits),
-                       train_cfg=cfg.replace(batch_size=max(1, batch_size // (6 if video else 1)),
-                                             **per_model.get(name, {})),
-                       out_root=runs_dir() / NB, results_path=path, extra={"notebook": NB})
-        docs[name, n_bits] = (read_results_json(path), NB)
-for (name, n), (d, src) in sorted(docs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    ds = d["config"].get("dataset", {})
-    print(f"N={n:2d} {DISPLAY_NAMES[name]:15s} from {src}: {ds.get('n_clips')} clips, {ds.get('size')} px, "
-          f"{d['config']['train']['epochs']} epochs")
+caches = {n: resolve_va_cache((cache_dirs or {}).get(n), afewva_root, n_clips=n_clips, n_frames=n_frames,
+                              size=size, n_bits=n, seed=data_seed, progress=progress) for n in n_bits_pair}
+wanted = sorted({(m, n) for m in table4_models for n in n_bits_pair} | {(m, table3_n_bits) for m in table3_models},
+                key=lambda mn: (mn[1], model_kind(mn[0]) == "video", mn[0]))
+results = {}
+for kind in ("frame", "video"):
+    experiments = {(m, n): workbook_experiment(m, caches[n], settings=frame_settings if kind == "frame" else video_settings,
+                                               fold=fold, device=device, max_batches=max_batches, progress=progress)
+                   for m, n in wanted if model_kind(m) == kind}
+    results.update(run_many(experiments, seeds, train_missing=train_missing, workers=workers, threads=threads,
+                            extra={"notebook": NB}, log=None))
+for (m, n), r in results.items():
+    print(f"N={n:2d} {DISPLAY_NAMES[m]:15s} seeds {r.seeds}: reused {len(r) - r.n_trained}, trained here "
+          f"{r.n_trained}, missing {r.missing}; data {r[0]['data_id'] if len(r) else '-'}")
 
 # %% [markdown]
-# ## Table 4 — models against the number of TBR bits
+# ## Table 3 — comparison with the published results on AFEW-VA
+# The RGB rows and the paper's own event rows are the numbers the paper lists; our rows are the frame
+# and the video model with the lowest mean RMSE over seeds, on the data named in the `data` column —
+# *not* AFEW-VA unless the caches are AFEW-VA's.
 
 # %%
-PAPER_T4 = {("resnet18", 8): (0.124, 0.191), ("vit", 8): (0.173, 0.211), ("ic3d", 8): (0.130, 0.201),
-            ("resnet_transformer", 8): (0.133, 0.226), ("resnet18", 16): (0.176, 0.218),
-            ("vit", 16): (0.232, 0.305), ("ic3d", 16): (0.201, 0.302), ("resnet_transformer", 16): (0.132, 0.230)}
-rows = []
-for n in n_bits_list:
-    for name in models:
-        if (name, n) not in docs:
-            continue
-        d, src = docs[name, n]
-        m, ds = d["metrics"], d["config"].get("dataset", {})
-        rows.append({"model": DISPLAY_NAMES[name], "n_bits": n, "source": f"notebook {src}", "backbone": d["backbone"],
-                     "data": f"{ds.get('source')} {ds.get('size')}px", "epochs": d["config"]["train"]["epochs"],
-                     "arousal_rmse": m["arousal"]["rmse"], "valence_rmse": m["valence"]["rmse"],
-                     "arousal_ccc": m["arousal"]["ccc"], "valence_ccc": m["valence"]["ccc"],
-                     "mean_baseline_rmse": (d["mean_baseline"]["arousal"]["rmse"] + d["mean_baseline"]["valence"]["rmse"]) / 2
-                     if d.get("mean_baseline") else None})
-for (name, n), (a, v) in PAPER_T4.items():
-    if name in models and n in n_bits_list:
-        rows.append({"model": DISPLAY_NAMES[name] if name != "resnet18" else "ResNet", "n_bits": n,
-                     "source": "paper Table 4 (AFEW-VA events)", "backbone": "not stated", "data": "AFEW-VA",
-                     "epochs": None, "arousal_rmse": a, "valence_rmse": v, "arousal_ccc": None, "valence_ccc": None,
-                     "mean_baseline_rmse": None})
-write_table(rows, "table4_tbr_bits")
-pd.DataFrame(rows)
+at3 = {m: results[m, table3_n_bits] for m in table3_models if len(results[m, table3_n_bits])}
+best_frame = best_model(at3, [m for m in at3 if m in FRAME_MODELS])
+best_video = best_model(at3, [m for m in at3 if m not in FRAME_MODELS])
+ours3 = [(f"nvlib frame ({DISPLAY_NAMES[best_frame]})", at3[best_frame]),
+         (f"nvlib video ({DISPLAY_NAMES[best_video]})", at3[best_video])]
+rows3 = table3_rows(paper_table("table3"), ours3)
+caption3 = table_caption(f"Comparison with the state of the art (paper Table 3); ours at N = {table3_n_bits}",
+                         [d for _, r in ours3 for d in r], paper=f"Table 3, '{paper_caption('table3')}'",
+                         notes=paper_notes("table3"))
+write_seed_table(rows3, "table3_sota", caption3)
+display(Markdown(caption3))
+pd.DataFrame(rows3)
 
 # %% [markdown]
-# Our rows are single runs (one seed) of small models on small synthetic data, and at this scale a run
-# is chaotic: when the normalised TBR inputs changed by one float32 ulp for about half of the codes (the
-# frame cache switched from multiplying by 1/(2^N − 1) to dividing by it), ResNet+Transf. at N = 16
-# went from 0.303 to 0.572 arousal RMSE (from tracking the labels to predicting their mean). Compare
-# N = 8 and N = 16 over several seeds before reading a difference into them: for example
-# `NVLIB_FIGURES=figures/seed1 nvlib reproduce --sweep params/sweeps/tbr_bits_16.yaml --set seed=1`, one
-# figures folder per seed, because the results files are named by model and N (run folders are named by
-# a hash of all their settings, the seed included).
-
-# %% [markdown]
-# ## 8 vs 16 bits per model (our runs)
+# ## Table 4 — models against the number of TBR bits, with the paired test over seeds
+# For each model: arousal and valence RMSE at both N (mean ± std over seeds), the difference of the
+# per-seed mean RMSE (N = 16 − N = 8; > 0: 16 bits worse) with its 95 % confidence interval, the
+# paired t-test's p-value and the verdict, and the paper's numbers beside them. With three seeds the
+# test has two degrees of freedom: it detects only large, consistent differences, and "not beyond seed
+# noise" does not mean "equal".
 
 # %%
-ours = pd.DataFrame([r for r in rows if not r["source"].startswith("paper")])
-fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), sharey=True)
+runs4 = {(m, n): results[m, n] for m in table4_models for n in n_bits_pair if len(results[m, n])}
+rows4 = table4_rows(runs4, table4_models, (a_bits, b_bits), paper=paper_table("table4"))
+caption4 = table_caption(
+    f"TBR bits N = {a_bits} vs N = {b_bits} (paper Table 4)", [d for r in runs4.values() for d in r],
+    paper=f"Table 4, '{paper_caption('table4')}'", with_bits=False,
+    notes=[f"Test: {PAIRED_TEST} on the per-seed mean of valence and arousal RMSE, same seeds at both N, "
+           f"difference N = {b_bits} minus N = {a_bits} with its 95 % t confidence interval; with "
+           f"{len(seeds)} seeds the power is low, and p >= 0.05 does not show that the two N are equal; "
+           f"p-values are per model, not corrected for the {len(table4_models)} comparisons",
+           f"A TBR frame spans N x 5 ms, so the same clips give fewer frames at N = {b_bits} than at "
+           f"N = {a_bits} (test frames per model in the CSV columns n{a_bits}_test_frames, n{b_bits}_test_frames)",
+           *paper_notes("table4")])
+write_seed_table(rows4, "table4_tbr_bits", caption4, md_rows=table4_markdown_rows(rows4, (a_bits, b_bits)))
+display(Markdown(caption4))
+pd.DataFrame(table4_markdown_rows(rows4, (a_bits, b_bits)))
+
+# %% [markdown]
+# ## 8 vs 16 bits per model (the workbook's own figure)
+# Bars: mean RMSE over seeds with ± one standard deviation; dots: the single seeds; dashed: predict-the-mean.
+
+# %%
+t4 = pd.DataFrame(rows4)
+fig, axes = plt.subplots(1, 2, figsize=(7.5, 3), sharey=True)
+width = 0.38
+x = np.arange(len(t4))
 for ax, dim in zip(axes, ("arousal", "valence")):
-    names = [DISPLAY_NAMES[m] for m in models]
-    w = 0.8 / max(1, len(n_bits_list))
-    for k, n in enumerate(n_bits_list):
-        vals = [ours[(ours.model == nm) & (ours.n_bits == n)][f"{dim}_rmse"].mean() for nm in names]
-        ax.bar(np.arange(len(names)) + k * w, vals, w, label=f"N = {n}")
-    ax.set_xticks(np.arange(len(names)) + w * (len(n_bits_list) - 1) / 2, names, rotation=20, fontsize=7)
+    for k, n in enumerate(n_bits_pair):
+        means, stds = t4[f"n{n}_{dim}_rmse_mean"].astype(float), t4[f"n{n}_{dim}_rmse_std"].astype(float)
+        ax.bar(x + (k - 0.5) * width, means, width, yerr=stds, capsize=2, label=f"N = {n}", alpha=0.8)
+        for i, per_seed in enumerate(t4[f"n{n}_{dim}_rmse_seeds"]):
+            vals = [float(v) for v in str(per_seed).split(";")] if isinstance(per_seed, str) else []
+            ax.plot([x[i] + (k - 0.5) * width] * len(vals), vals, "k.", ms=3)
+        ax.axhline(t4[f"n{n}_mean_baseline_rmse"].astype(float).mean(), color=f"C{k}", ls="--", lw=0.8,
+                   label=f"predict-the-mean, N = {n}")
+    ax.set_xticks(x, t4["model"], rotation=20, fontsize=7)
     ax.set_title(f"{dim} RMSE (lower is better)", fontsize=9)
-axes[0].legend(fontsize=7, frameon=False)
-fig.tight_layout()
-save_figure(fig, "fig05_tbr_bits")
+fig.suptitle(f"{len(seeds)} seeds per bar; {t4['data'].iloc[0]}", fontsize=7, x=0.01, y=0.99, ha="left")
+fig.tight_layout(rect=(0, 0, 1, 0.84))
+fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncol=4, fontsize=7,
+           frameon=False)
+save_figure(fig, "nb05_tbr_bits")

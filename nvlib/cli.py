@@ -21,7 +21,7 @@ COMMANDS = {
     "info": ("nvlib.io.cli", "describe an event file (format, sensor size, events, duration)"),
     "simulate": ("nvlib.simulate.cli", "RGB video / frames -> DVS events with v2e's pixel model"),
     "convert": ("nvlib.convert.cli", "datasets -> events -> representation frames + labels -> dataset cache"),
-    "train": ("nvlib.train.cli", "train a valence-arousal model (single process or torchrun)"),
+    "train": ("nvlib.experiments.cli", "train a valence-arousal model (single process or torchrun)"),
 }
 
 #: exceptions that report a user's mistake (their message names the file or value and what is wrong)

@@ -106,14 +106,23 @@ def test_bad_clips_are_logged_and_the_run_goes_on(afew, tmp_path):
     j = json.loads((src / "004" / "004.json").read_text())
     j["frames"]["00003"]["arousal"] = 42
     (src / "004" / "004.json").write_text(json.dumps(j))
-    (src / "005" / "00007.png").write_bytes(b"garbage")
-    res = CV.convert_afewva(src, tmp_path / "out", **KW)
-    assert res.complete and res.converted == ["001", "003", "006"]
+    for k in ("00002", "00004", "00007"):  # 3 of 10 frames unreadable: more than a clip may drop
+        (src / "005" / f"{k}.png").write_bytes(b"garbage")
+    # 3 of 6 clips skipped: the run goes on to the end, then fails its check (no index.json)
+    with pytest.raises(CV.ConversionError, match=r"3 of 6 clips skipped \(50%") as e:
+        CV.convert_afewva(src, tmp_path / "out", **KW)
+    d = e.value.result.cache_dir
+    assert e.value.result.converted == ["001", "003", "006"] and not (d / "index.json").exists()
+    with pytest.raises(C.CacheError, match="did not pass its checks"):
+        FrameDataset(d, None)
+    res = CV.convert_afewva(src, tmp_path / "out", max_skip=0.5, **KW)
+    assert res.complete and res.already_done == 3 and not res.converted
     log = (res.cache_dir / "skipped.log").read_text().splitlines()
     assert [line.split("\t")[0] for line in log] == ["002", "004", "005"]
     assert "malformed JSON" in log[0] and str(src / "002" / "002.json") in log[0]
-    assert "outside [-10, 10]" in log[1] and "unreadable image" in log[2] and "00007.png" in log[2]
-    assert FrameDataset(res.cache_dir, None).clips == ["001", "003", "006"]
+    assert "outside [-10, 10]" in log[1] and "unreadable image" in log[2] and "00002.png" in log[2]
+    assert "3 of 10 frames unusable" in log[2]
+    assert FrameDataset(res.cache_dir, None).clips == ["001", "003", "006"] and not (d / "failed.json").exists()
 
 
 def test_prepare_synthetic_va_is_idempotent(tmp_path):
@@ -164,9 +173,11 @@ def test_nefer_layout_through_the_real_readers(tmp_path):
     (boxes / f"{va_seqs[0]}.json").write_text(json.dumps({"box": [616, 336, 48]}))
     (boxes / f"{tr.sequences[1]}.json").write_text(json.dumps({"box": [616, 336]}))
     assert NEFER(root, "validation", "expected", "events")[0].face_box == FaceBox(616, 336, 48)
-    res = CV.convert_nefer(root, tmp_path / "nefer", size=16, progress=False)
+    with pytest.raises(CV.ConversionError, match=r"1 of 4 clips skipped \(25%, more than the allowed 5%"):
+        CV.convert_nefer(root, tmp_path / "nefer", size=16, progress=False)
+    res = CV.convert_nefer(root, tmp_path / "nefer", size=16, progress=False, max_skip=0.25)
     assert res.cache_dir.name == "nefer-expected_tbr8b_dt5000us_s16_aa849476"
-    assert res.complete and len(res.converted) == 3
+    assert res.complete and res.already_done == 3 and not res.converted  # reused from the failed run
     [(clip, file, reason)] = res.skipped
     assert clip == tr.sequences[1] and file == str(boxes / f"{tr.sequences[1]}.json") and "[x0, y0, side]" in reason
     ds = FrameDataset(res.cache_dir, "test")

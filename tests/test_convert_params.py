@@ -191,3 +191,26 @@ def test_run_conversion_checks_its_parameters(tmp_path):
     with pytest.raises(C.CacheError, match="fps: cache 30.0, this run 25.0"):
         run_conversion("a", p, jobs, tmp_path, progress=False)
     assert not (d / "clips").exists()
+
+
+def test_videos_parameters():
+    from nvlib.convert import videos_params
+
+    p = videos_params("/home/me/My Clips", labelled=True, size=32)
+    d = p.to_dict()
+    assert d["labels_kind"] == "user" and d["source_root"] == "My Clips" and d["fps"] is None
+    assert d["margin"] == 0.15 and d["detect_every"] == 5 and d["max_frames"] is None
+    assert ConvertParams.from_dict(d) == p and p.job_kind == "videos"
+    q = videos_params("/x/clips", labelled=False, fps=30)
+    assert q.labels_kind == "none" and q.fps == 30.0 and ConvertParams.from_dict(q.to_dict()) == q
+    assert C.cache_name("videos", p) != C.cache_name("videos", p.replace(labels_kind="none"))
+    with pytest.raises(ValueError, match="need labels_kind 'user'"):
+        ConvertParams("videos", source_root="x")
+    with pytest.raises(ValueError, match="labels_kind must be one of 'user', 'none'"):
+        ConvertParams("videos", source_root="x", labels_kind="annotated")
+    with pytest.raises(ValueError, match="'user' is for videos conversions"):
+        afewva_params("/x/a", labels_kind="user")
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        videos_params("/x", True, fps=0)
+    with pytest.raises(ValueError, match="videos conversions need source_root"):
+        ConvertParams("videos", labels_kind="user")

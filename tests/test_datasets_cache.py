@@ -117,3 +117,74 @@ def test_resolve_va_cache_refuses_a_missing_cache(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such dataset cache"):
         resolve_va_cache(tmp_path / "nope")
     assert resolve_va_cache(tmp_path) == tmp_path
+
+
+def test_time_segments_in_the_index(tmp_path):
+    d = tmp_path / "c"
+    codes = np.arange(10 * 4 * 4, dtype=np.uint8).reshape(10, 4, 4)
+    va = np.linspace(-1, 1, 20, dtype=np.float32).reshape(10, 2)
+    C.write_clip(d, "a", codes, va, {"group": "g"})
+    meta = {"n_bits": 8, "delta_t_us": 5000, "size": 4, "source": "t", "labels_kind": "annotated", "n_folds": 3,
+            "split_problem": "only 1 group"}
+    C.finalize(d, ["a", "a", "a"], ["g"] * 3, ["train", "val", "test"], [0, 1, 2], meta, starts=[0, 6, 8],
+               lengths=[6, 2, 2])
+    test = FrameDataset(d, "test")
+    assert len(test) == 2 and [test[i]["index"] for i in range(2)] == [8, 9]
+    np.testing.assert_array_equal(test.clip_arrays("a")[1], va[8:])
+    np.testing.assert_array_equal(test[1]["va"].numpy(), va[9])
+    assert len(FrameDataset(d, "train")) == 6 and FrameDataset(d, None).clips == ["a"]
+    assert len(FrameDataset(d, None)) == 10 and FrameDataset(d, None)[9]["index"] == 9
+    ch = ChunkDataset(d, "train", chunk=3, stride=3)
+    assert [ch[i]["start"] for i in range(len(ch))] == [0, 3]
+    assert FrameDataset(d, "val", fold=0).clips == ["a"] and len(FrameDataset(d, "train", fold=0)) == 2
+    with pytest.raises(ValueError, match="outside its 10 frames"):
+        C.finalize(d, ["a"], ["g"], ["train"], [0], meta, starts=[8], lengths=[3])
+
+
+def test_content_id_follows_sources_labels_and_splits(tmp_path):
+    d, _ = _make_cache(tmp_path)
+    entries = C.load_index(d)["clips"]
+    cid = C.cache_content_id(d)
+    assert len(cid) == 16 and cid == C.content_id(d, entries)
+    assert C.content_id(d, [{**e, "split": "train"} for e in entries]) != cid
+    info = json.loads((d / "clips" / "000" / "info.json").read_text())
+    (d / "clips" / "000" / "info.json").write_text(json.dumps({**info, "source_digest": "elsewhere"}))
+    assert C.content_id(d, entries) != cid
+    (d / "clips" / "000" / "info.json").write_text(json.dumps(info))
+    np.save(d / "clips" / "001" / "va.npy", np.zeros((13, 2), np.float32))
+    assert C.content_id(d, entries) != cid
+
+
+def test_a_clip_from_another_source_replaces_the_old_folder(tmp_path):
+    d = tmp_path / "c"
+    C.write_clip(d, "a", np.zeros((2, 4, 4), np.uint8), np.zeros((2, 2)), {"source_digest": "s1"})
+    C.write_clip(d, "a", np.ones((3, 4, 4), np.uint8), np.zeros((3, 2)), {"source_digest": "s1"})  # same: kept
+    assert C.clip_info(d, "a")["n_frames"] == 2
+    C.write_clip(d, "a", np.ones((3, 4, 4), np.uint8), np.zeros((3, 2)), {"source_digest": "s2"})
+    assert C.clip_info(d, "a") == {"source_digest": "s2", "clip": "a", "n_frames": 3}
+    assert sorted(p.name for p in (d / "clips").iterdir()) == ["a"]
+    C.remove_clip(d, "a")
+    assert not (d / "clips" / "a").exists() and C.clip_info(d, "a") is None
+
+
+def test_a_cache_without_labels_is_for_inference_only(tmp_path):
+    d = tmp_path / "c"
+    C.write_clip(d, "a", np.zeros((2, 4, 4), np.uint8), np.full((2, 2), np.nan), {"labels_kind": "none"})
+    with pytest.raises(ValueError, match="must store NaN"):
+        C.write_clip(d, "b", np.zeros((2, 4, 4), np.uint8), np.zeros((2, 2)), {"labels_kind": "none"})
+    C.finalize(d, ["a"], ["a"], ["test"], [0], {"n_bits": 8, "delta_t_us": 5000, "size": 4, "labels_kind": "none",
+                                                 "n_folds": 1})
+    assert len(FrameDataset(d, "test")) == 2 and torch.isnan(FrameDataset(d, None)[0]["va"]).all()
+    for split in ("train", "val"):
+        with pytest.raises(C.CacheError, match="holds no labels"):
+            FrameDataset(d, split)
+    with pytest.raises(C.CacheError, match="holds no labels"):
+        FrameDataset(d, None).labels()
+
+
+def test_a_failed_conversion_says_so_when_read(tmp_path):
+    d, _ = _make_cache(tmp_path)
+    C.mark_failed(d, "x: 3 of 4 clips skipped", [{"clip": "z", "file": "f", "reason": "r"}])
+    assert not C.is_complete(d)
+    with pytest.raises(C.CacheError, match=r"did not pass its checks \(x: 3 of 4 clips skipped\); see .*skipped\.log"):
+        FrameDataset(d)

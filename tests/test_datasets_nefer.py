@@ -65,3 +65,46 @@ def test_missing_annotation_file(tmp_path):
         NEFER(tmp_path, "train", load=None)
     with pytest.raises(ValueError, match="split"):
         NEFER(tmp_path, "test", load=None)
+
+
+@pytest.mark.shared
+def test_recordings_found_by_sequence_id_anywhere_under_the_root(nefer_annotations, tmp_path):
+    from nvlib.datasets.nefer import find_recordings
+
+    ds = NEFER(tmp_path, "train", annotations_dir=nefer_annotations, load=None)
+    s0, s1, s2, s3 = ds.sequences[:4]
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / f"{s0[:-3]}.raw").write_bytes(b"")  # another layout
+    (tmp_path / "a" / f"{s1}.raw").write_bytes(b"")  # the id with its _cd suffix
+    for d in ("x", "y"):  # twice: ambiguous
+        (tmp_path / d).mkdir()
+        (tmp_path / d / f"{s2[:-3]}.raw").write_bytes(b"")
+    (tmp_path / ".trash").mkdir()
+    (tmp_path / ".trash" / f"{s3[:-3]}.raw").write_bytes(b"")  # hidden folders are not searched
+    index = find_recordings(tmp_path)
+    assert ds.recording(0, index) == (tmp_path / "a" / "b" / f"{s0[:-3]}.raw", None)
+    assert ds.recording(1, index) == (tmp_path / "a" / f"{s1}.raw", None)
+    path, why = ds.recording(2, index)
+    assert path is None and why.startswith(f"2 recordings named {s2[:-3]}.raw under {tmp_path}: ") and "keep one" in why
+    path, why = ds.recording(3, index)
+    assert path is None and f"no recording {s3[:-3]}.raw anywhere under {tmp_path}" in why
+    guess = ds.paths(3)["raw"]
+    guess.parent.mkdir(parents=True)
+    guess.write_bytes(b"")  # the guessed layout wins where it holds the file
+    assert ds.recording(3) == (guess, None) and ds.recording(2, {})[0] is None
+
+
+def test_missing_annotations_say_where_they_are(tmp_path):
+    from nvlib.datasets.nefer import annotation_file
+
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        NEFER(tmp_path / "nope", "train", load=None)
+    ann = tmp_path / "download" / "NEFER" / "annotations" / annotation_file("train", "events", "expected")
+    ann.parent.mkdir(parents=True)
+    ann.write_text("")
+    (ann.parent / annotation_file("train", "rgb", "expected").split("/")[1]).write_text("")
+    with pytest.raises(FileNotFoundError, match=f"found NEFER annotations under {tmp_path / 'download' / 'NEFER'}"):
+        NEFER(tmp_path, "train", load=None)
+    with pytest.raises(FileNotFoundError, match="is itself the annotations folder; pass its parent"):
+        NEFER(ann.parent.parent, "train", load=None)
+    assert len(NEFER(tmp_path / "download" / "NEFER", "train", load=None)) == 0

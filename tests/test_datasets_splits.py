@@ -37,3 +37,19 @@ def test_errors():
         group_kfold(["a", "b"], 3)
     with pytest.raises(ValueError, match="fractions"):
         group_split(["a", "b", "c"], (0.5, 0.5, 0.5))
+
+
+def test_time_segments_cover_a_clip_in_order():
+    from nvlib.datasets.splits import segment_splits, time_segments
+
+    assert time_segments(30, 5) == [(0, 6), (6, 6), (12, 6), (18, 6), (24, 6)]
+    assert time_segments(7, 3) == [(0, 3), (3, 2), (5, 2)]
+    assert time_segments(2, 5) == [(0, 1), (1, 1)]
+    for n, k in ((1, 1), (13, 5), (100, 7)):
+        parts = time_segments(n, k)
+        assert parts[0][0] == 0 and sum(m for _, m in parts) == n and all(m >= 1 for _, m in parts)
+        assert all(a + m == b for (a, m), (b, _) in zip(parts, parts[1:]))
+    assert segment_splits(5) == ["train", "train", "train", "val", "test"]
+    assert segment_splits(2) == ["train", "test"] and segment_splits(1) == ["train"]
+    with pytest.raises(ValueError):
+        time_segments(0, 3)

@@ -198,3 +198,110 @@ def test_differential_evt3_package(th0, items):
     np.testing.assert_array_equal(cols[1], ref.y.astype(np.int16))
     np.testing.assert_array_equal(cols[2], ref.t.astype(np.int64))
     np.testing.assert_array_equal(cols[3], ref.p)
+
+
+# --- AEDAT4: corrupted headers and packets of the real recordings, each decoded in a child process ----------
+# The `aedat` decoder panics (pyo3_runtime.PanicException, a BaseException) or aborts the interpreter on some
+# corrupted headers, so every mutated file is read in a subprocess (one per batch): an abort fails this test
+# naming the mutation instead of killing pytest.
+
+_AEDAT4_MUTANTS = r'''
+import random, sys
+from pathlib import Path
+from nvlib.io import FormatError, read_events
+src, work, region, seed0, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+data = src.read_bytes()
+head = min(2048, len(data))
+for s in range(seed0, seed0 + n):
+    rng = random.Random(s)
+    b = bytearray(data)
+    if region == "cut":
+        b = b[:rng.randrange(1, len(b))]
+    else:
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(0, head) if region == "head" else rng.randrange(head, len(b))
+            b[i] = rng.randrange(32, 127) if rng.random() < 0.5 else rng.randrange(256)  # text and binary
+    p = work / f"{region}{s}.aedat4"
+    p.write_bytes(bytes(b))
+    print("start", s, flush=True)
+    try:
+        print("ok", s, len(read_events(p)), flush=True)
+    except FormatError as e:
+        print("format", s, e.offset, e.path == str(p) and str(e).startswith(str(p)), flush=True)
+    except BaseException as e:
+        print("escaped", s, type(e).__name__, " ".join(str(e).split())[:120], flush=True)
+    p.unlink()
+'''
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("region, n", [("head", 150), ("body", 150), ("cut", 30)])
+def test_fuzz_real_aedat4_recordings_in_a_subprocess(events_fixtures, tmp_path, region, n):
+    import subprocess
+    import sys
+
+    recordings = sorted(events_fixtures.glob("*.aedat4"))
+    if not recordings:
+        pytest.skip(f"no AEDAT4 recording in {events_fixtures}")
+    for rec in recordings:
+        proc = subprocess.run([sys.executable, "-c", _AEDAT4_MUTANTS, str(rec), str(tmp_path), region, "0", str(n)],
+                              capture_output=True, text=True, timeout=120)
+        lines = [ln.split(" ", 3) for ln in proc.stdout.splitlines()]
+        last = next((ln[1] for ln in reversed(lines) if ln[0] == "start"), None)
+        assert proc.returncode == 0, (f"{rec.name}: mutation {region} seed {last} killed the interpreter (exit "
+                                      f"{proc.returncode}): {proc.stderr[-500:]}")
+        outcomes = {}
+        for kind, seed, *rest in lines:
+            if kind != "start":
+                outcomes[int(seed)] = (kind, rest)
+        assert sorted(outcomes) == list(range(n))
+        escaped = {s: r for s, (k, r) in outcomes.items() if k == "escaped"}
+        assert not escaped, f"{rec.name}: {region} mutations escaped as other exceptions: {escaped}"
+        errors = [r for k, r in outcomes.values() if k == "format"]
+        assert all(r[0] != "None" and r[1] == "True" for r in errors), \
+            f"{rec.name}: FormatErrors without a byte offset or the file: {errors}"
+        assert len(errors) >= n // 2, f"{rec.name}: only {len(errors)} of {n} {region} mutations detected"
+
+
+@pytest.mark.shared
+def test_aedat4_layout_errors_name_the_byte(events_fixtures, tmp_path):
+    from nvlib.io.aedat4 import check_aedat4
+
+    src = events_fixtures / "dvxplorer_person.aedat4"
+    if not src.is_file():
+        pytest.skip(f"{src} not available")
+    data = src.read_bytes()
+    layout = check_aedat4(src)
+    assert layout.streams[0] == {"type": "events", "width": 320, "height": 240} and layout.compression == 1
+    first, sid, size = layout.packets[0]
+    assert len(nio.read_events(src)) == 111954
+
+    def broken(name, b):
+        p = write(tmp_path, name, bytes(b))
+        with pytest.raises(nio.FormatError) as e:
+            nio.read_events(p)
+        assert e.value.path == str(p)
+        return e.value
+
+    b = bytearray(data)
+    b[14:18] = struct.pack("<I", len(data))  # header length past the end
+    assert broken("len.aedat4", b).offset == 14
+    b = bytearray(data)
+    b[first:first + 4] = struct.pack("<I", 7)  # an undeclared stream
+    e = broken("sid.aedat4", b)
+    assert e.offset == first and "stream 7, which the header does not declare" in str(e)
+    b = bytearray(data)
+    b[first + 4:first + 8] = struct.pack("<I", size + 3)  # packets no longer end at the data table
+    assert broken("size.aedat4", b).offset is not None
+    i = data.index(b'key="sizeX"') + len(b'key="sizeX" type="int">')
+    b = bytearray(data)
+    b[i:i + 3] = b"3x0"
+    e = broken("xml.aedat4", b)
+    assert e.offset == i - len(b'<attr key="sizeX" type="int">') and "sizeX '3x0'" in str(e)
+    b = bytearray(data)
+    b[i] = 0xC3  # a lone UTF-8 lead byte: `aedat` would abort the interpreter on it
+    e = broken("utf8.aedat4", b)
+    assert e.offset == i and "not UTF-8" in str(e)
+    b = bytearray(data)
+    b[:2] = b"#?"  # a damaged magic is reported as such, not read as a text file
+    assert broken("magic.aedat4", b).offset == 1

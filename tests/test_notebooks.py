@@ -26,7 +26,7 @@ def test_papermill_injects_parameters(tmp_figures, tmp_path, root):
     ipynb = reproduce.build_notebook(root / "notebooks" / "00_quickstart.py")
     reproduce.run_notebook(ipynb, tmp_path / "out.ipynb", {"n_show": 2, "max_frames": 7}, root,
                            env={"NVLIB_FIGURES": str(tmp_figures)})
-    table = (tmp_figures / "quickstart_clip.csv").read_text().splitlines()
+    table = (tmp_figures / "nb00_clip.csv").read_text().splitlines()
     header, row = table[0].split(","), table[1].split(",")
     rec = dict(zip(header, row))
     assert rec["frames_shown"] == "2" and rec["frames_decoded"] == "7"
@@ -84,3 +84,50 @@ def test_sweeps_name_real_notebooks_and_parameters(sweep):
     stems = {p.stem: p for p in NOTEBOOKS}
     for nb in sw.notebooks:
         assert nb in stems and set(sw.params) <= _parameter_names(stems[nb])
+
+
+def _parameter_defaults(src) -> dict:
+    """The literal values of a notebook's parameters cell."""
+    import ast
+
+    nb = jupytext.read(src)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    out = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = ast.literal_eval(node.value)
+    return out
+
+
+def test_training_notebooks_defaults_are_the_shared_presets(root):
+    """Notebook 05 builds its experiments from nvlib.experiments' presets: they must be the defaults of the
+    parameters cells of notebooks 03 and 04, or 05 would not find (and would retrain) their results."""
+    from nvlib.experiments import FRAME_SETTINGS, VIDEO_SETTINGS
+
+    nb = {s: _parameter_defaults(root / "notebooks" / f"{s}.py")
+          for s in ("03_frame_models", "04_video_models", "05_tbr_ablation")}
+    for stem, presets in (("03_frame_models", FRAME_SETTINGS), ("04_video_models", VIDEO_SETTINGS)):
+        assert {k: nb[stem][k] for k in presets} == presets, f"{stem}: parameters differ from the presets"
+    assert nb["05_tbr_ablation"]["frame_settings"] == {} and nb["05_tbr_ablation"]["video_settings"] == {}
+
+
+@pytest.mark.parametrize("params_file", ["default.yaml", "paper.yaml"])
+def test_params_files_keep_notebooks_03_to_05_on_the_same_runs(root, params_file):
+    """Under every params file, notebook 05 asks for the configurations 03 and 04 ran: the same seeds,
+    fold, data and training settings (05's frame_settings/video_settings over the presets)."""
+    from nvlib.experiments import FRAME_SETTINGS, VIDEO_SETTINGS
+    from nvlib.workbook.params import load_params
+
+    stems = ("03_frame_models", "04_video_models", "05_tbr_ablation")
+    p = {s: {**_parameter_defaults(root / "notebooks" / f"{s}.py"),
+             **load_params(root / "params" / params_file, notebook=s)} for s in stems}
+    for key in ("seeds", "fold", "afewva_root", "n_clips", "n_frames", "size", "data_seed", "max_batches"):
+        assert p["03_frame_models"][key] == p["04_video_models"][key] == p["05_tbr_ablation"][key], key
+    for stem, presets, name in (("03_frame_models", FRAME_SETTINGS, "frame_settings"),
+                                ("04_video_models", VIDEO_SETTINGS, "video_settings")):
+        ran = {k: p[stem][k] for k in presets}
+        asked = {**presets, **p["05_tbr_ablation"][name]}
+        assert ran == asked, f"{params_file}: 05's {name} differ from {stem}'s parameters"
+    assert p["03_frame_models"]["n_bits"] == p["04_video_models"]["n_bits"] in p["05_tbr_ablation"]["n_bits_pair"]

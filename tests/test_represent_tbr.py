@@ -296,12 +296,12 @@ def test_compiled_pass_equals_numpy_path(kw, order, monkeypatch):
     assert fast.any()
 
 
-@pytest.mark.parametrize("fault", ["none", "disorder across rounds", "disorder at range end", "disorder in suffix",
+@pytest.mark.parametrize("fault", ["none", "disorder in range", "disorder at range end", "disorder in suffix",
                                    "bad y in range", "bad x before start", "bad y after end", "polarity 3 ignored"])
-def test_compiled_pass_checks_every_round_and_the_events_outside_the_windows(fault, monkeypatch):
-    """The compiled TBR checks its range in rounds of 4096 events and the events before and after the
-    windows by a separate pass: a fault anywhere hands over to the numpy path (which sorts, or names the
-    event); faults it need not see change nothing."""
+def test_compiled_pass_checks_its_range_and_the_events_outside_the_windows(fault, monkeypatch):
+    """The compiled TBR checks the events of its range as it reads them, and the events before and after
+    the windows by a separate pass: a fault anywhere hands over to the numpy path (which sorts, or names
+    the event); faults it need not see change nothing."""
     from nvlib.represent import _compiled
 
     if _compiled._numba is None:
@@ -313,7 +313,7 @@ def test_compiled_pass_checks_every_round_and_the_events_outside_the_windows(fau
     n_frames = 2 * (n * 10 - start) // (3 * n_bits * dt)  # windows end two thirds into the events after start
     a, b = start // 10, start // 10 + n_frames * n_bits * dt // 10  # the events inside the windows
     assert b - a > 8000 and b < n - 2
-    i = {"disorder across rounds": a + 4096, "disorder at range end": b, "disorder in suffix": b + 1}.get(fault)
+    i = {"disorder in range": a + 4096, "disorder at range end": b, "disorder in suffix": b + 1}.get(fault)
     if i is not None:  # one event moved three slices earlier than the one before it
         arr["t"][i] = arr["t"][i - 1] - 3 * dt
     if fault == "bad y in range":
@@ -379,3 +379,25 @@ def test_compiled_windows_name_a_bad_event_outside_every_window():
     arr["x"][-1] = W  # the last event, after every window
     with pytest.raises(ValueError, match=f"event 4999 has x={W}"):
         tbr_windows(arr, (W, H), [0, 20_000], 1000, 8)
+
+
+@pytest.mark.parametrize("where", ["in the windows", "after the windows"])
+def test_compiled_passes_refuse_a_negative_int8_polarity(where):
+    """A signed polarity field holding -1 (tonic's OFF) is named by both TBR paths when polarity is read,
+    and ignored when it is not."""
+    rng = np.random.default_rng(9)
+    ev = random_events(rng, 3000, t_max=100_000)
+    arr = np.empty(len(ev), [("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "i1")])
+    for k in "xytp":
+        arr[k] = ev.array[k]
+    i = 1200 if where == "in the windows" else 2990  # the two windows of tbr end at 80 ms
+    arr["p"][i] = -1
+    plain = arr.copy()
+    plain["p"][i] = 0
+    runs = (lambda a, pol: tbr(a, (W, H), 5000, 8, n_frames=2, start_us=0, polarity=pol),
+            lambda a, pol: tbr_aligned(a, (W, H), [40_000, 60_000], 1000, 8, polarity=pol))
+    for run in runs:
+        with pytest.raises(ValueError, match=f"event {i} has polarity -1"):
+            run(arr, True)
+        np.testing.assert_array_equal(run(arr, False), run(plain, False))
+        assert run(plain, True).any()

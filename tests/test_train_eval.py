@@ -1,8 +1,9 @@
-"""nvlib.evaluation.predict, nvlib.pictures.va and the `nvlib train` command-line plumbing."""
+"""nvlib.evaluation.predict and .results, nvlib.pictures.va, run ids and the `nvlib train` command-line plumbing."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
 
 import matplotlib
 import numpy as np
@@ -13,10 +14,13 @@ from torch.utils.data import Dataset
 matplotlib.use("Agg")
 
 from nvlib.evaluation import metrics as M
-from nvlib.evaluation.predict import (dataset_labels, evaluate_model, mean_baseline, read_results_json, va_table,
-                            write_results_json)
+from nvlib.evaluation.predict import dataset_labels, evaluate_model, mean_baseline
+from nvlib.evaluation.results import (read_predictions_csv, read_results_json, write_predictions_csv,
+                                      write_results_json)
+from nvlib.evaluation.tables import va_table
+from nvlib.experiments import run_id
 from nvlib.workbook.paths import repo_root
-from nvlib.train.cli import _train_cfg, add_arguments, pick_backbone, run_id
+from nvlib.experiments.cli import _train_cfg, add_arguments
 from nvlib.train.config import TrainConfig
 from nvlib.pictures.va import MIKELS_SECTORS, mikels_sector, plot_va_timeline, plot_va_wheel
 
@@ -59,12 +63,17 @@ def test_mean_baseline_and_row():
     te = np.array([[0.3, 0.2], [0.0, 0.0]])
     b = mean_baseline(tr, te)
     assert b["valence"]["rmse"] == pytest.approx(np.sqrt((0 + 0.09) / 2))
-    run = {"metrics": b, "baseline": b, "backbone": "random init", "params": {"total": 2_000_000}, "n_bits": 8}
-    rows = va_table({"vit": run}, 8, {"vit": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)}, "paper Table 1", "not stated")
-    assert [r["source"] for r in rows] == ["this run", "this run", "paper Table 1"]
-    assert list(rows[0])[:6] == ["model", "source", "backbone", "params_M", "n_bits", "arousal_rmse"]
+    run = {"metrics": b, "baseline": b, "backbone": "random init", "params": {"total": 2_000_000}, "n_bits": 8,
+           "seed": 0}
+    paper = {"vit": {"n_bits": 8, "arousal_rmse": 0.1, "arousal_pcc": 0.2, "arousal_sagr": 0.3, "valence_rmse": 0.4,
+                     "valence_pcc": 0.5, "valence_sagr": 0.6}}
+    rows = va_table({"vit": [run]}, paper=paper, paper_source="paper Table 1")
+    assert [r["source"] for r in rows] == ["this workbook", "this workbook", "paper Table 1"]
+    assert list(rows[0])[:6] == ["model", "source", "data", "backbone", "params_M", "n_bits"]
     assert rows[0]["params_M"] == 2.0 and rows[1]["model"] == "predict-the-mean"
-    assert rows[2]["valence_rmse"] == 0.4 and rows[2]["arousal_sagr"] == 0.3 and rows[2]["valence_ccc"] is None
+    assert rows[2]["valence_rmse_mean"] == 0.4 and rows[2]["arousal_sagr_mean"] == 0.3
+    assert rows[2]["valence_ccc_mean"] is None
+    assert math.isnan(rows[0]["valence_rmse_std"])  # one seed: no spread
 
 
 def test_results_json_relative_paths(tmp_path):
@@ -79,6 +88,16 @@ def test_results_json_relative_paths(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"model": "x"}))
     with pytest.raises(ValueError, match="bad.json.*lacks 'metrics'"):
         read_results_json(tmp_path / "bad.json")
+
+
+def test_predictions_csv_round_trip(tmp_path):
+    df = evaluate_model(Const(), Frames())["predictions"]
+    df["clip"] = ["007", "010", "c"] * 4  # clip ids stay strings (leading zeros kept)
+    back = read_predictions_csv(write_predictions_csv(tmp_path / "p.csv", df))
+    assert back["clip"].tolist() == df["clip"].tolist()
+    np.testing.assert_allclose(back["valence_true"], df["valence_true"], rtol=1e-6)
+    with pytest.raises(ValueError, match="lack columns"):
+        write_predictions_csv(tmp_path / "q.csv", df.drop(columns=["arousal_pred"]))
 
 
 def test_mikels_sectors_cover_the_circle():
@@ -117,28 +136,10 @@ def test_cli_arguments_and_config(tmp_path):
     assert run_id("vit", "x", {}, c, None, 6) != run_id("vit", "x", {}, c.replace(lr=1), None, 6)
 
 
-def test_pick_backbone(tmp_path, monkeypatch):
-    import nvlib.models.backbones as B
-
-    monkeypatch.setattr(B.torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    assert pick_backbone(None, 8) is None and pick_backbone("imagenet:x.pth", 8) == "imagenet:x.pth"
-    assert pick_backbone("auto", 8, results_dir=tmp_path) is None
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "best.pt").write_bytes(b"")
-    write_results_json(tmp_path / "03_frame_models_resnet18_nbits8.json", model="resnet18", metrics={},
-                       config={}, backbone="random init", extra={"run_dir": str(run)})
-    assert pick_backbone("auto", 8, results_dir=tmp_path) == f"frame:{run / 'best.pt'}"
-    assert pick_backbone("auto", 16, results_dir=tmp_path) is None
-    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
-    (tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth").write_bytes(b"")
-    assert pick_backbone("auto", 8, results_dir=tmp_path) == "hub"
-
-
 def test_gain_over_mean_flags_models_that_do_not_learn():
     import pytest
 
-    from nvlib.evaluation.predict import gain_over_mean, require_gain_over_mean
+    from nvlib.evaluation.tables import gain_over_mean, require_gain_over_mean
 
     def res(v, a):
         return {"metrics": {"valence": {"rmse": v}, "arousal": {"rmse": a}},
@@ -153,8 +154,8 @@ def test_gain_over_mean_flags_models_that_do_not_learn():
 
 def test_run_id_does_not_depend_on_the_checkout_location(monkeypatch, tmp_path):
     from nvlib.workbook.paths import repo_root
+    from nvlib.experiments import run_id
     from nvlib.train import TrainConfig
-    from nvlib.train.cli import run_id
 
     ck = repo_root() / "runs" / "x" / "best.pt"
     a = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{ck}"}, TrainConfig(), None, 6)

@@ -10,8 +10,20 @@ the first frame's time and encode each as a TBR frame (:func:`nvlib.represent.tb
 each window by the annotation nearest to its mean event timestamp
 (:func:`nvlib.datasets.labels.transfer_labels`).
 
-NEFER recordings are real events: they are read from the EVT 3.0 files, cropped to the face box
-(published, or detected on the event-count image, or a central square) and scaled to ``size``.
+A user's own videos (:mod:`nvlib.convert.videos`) go through the same pipeline as the sample clips,
+with the labels of the user's CSV or none.
+
+NEFER recordings are real events: they are read from the EVT 3.0 files (found by sequence id where the
+guessed layout does not hold them), cropped to the face box (published, or detected on the event-count
+image, or a central square) and scaled to ``size``.
+
+Every job carries its clip's ``digest`` (:mod:`nvlib.convert.identity`), recorded in the clip's
+``info.json``: a clip is converted again when its source changed. Groups (the person in each clip) come
+from the data; a source without them (an AFEW-VA JSON without ``actor``, a videos CSV without ``group``)
+is refused unless ``groups="clip"`` makes every clip its own group (then the folds are not
+subject-independent, and the cache's index says so). An AFEW-VA clip with a few unreadable frames
+(at most :data:`MAX_DROPPED_SHARE` of them) keeps the others, at their own times and with their own labels;
+the dropped frames are listed in ``info.json`` (``dropped_frames``).
 
 A clip that cannot be converted raises :class:`SkipClip` with the offending file and the reason; the
 runner (:mod:`nvlib.convert.runner`) records it and goes on.
@@ -24,24 +36,40 @@ from pathlib import Path
 
 import numpy as np
 
+from nvlib.convert.identity import source_digest
 from nvlib.convert.params import ConvertParams, GeneratorParams
 from nvlib.represent.geometry import FaceBox
 
 #: the timed stages of one clip (summed over clips in :class:`nvlib.convert.runner.ConversionResult`)
 STAGES = ("decode", "simulate", "encode", "write")
-JOB_KINDS = ("afewva", "samples", "nefer")
+JOB_KINDS = ("afewva", "samples", "nefer", "videos")
+#: how clips are grouped for splits and folds: by the person in them (actor, user, the CSV's group), or
+#: each clip its own group (an opt-in: the folds are then not subject-independent)
+GROUPINGS = ("person", "clip")
+#: a frame clip keeps its readable frames while at most this share of its frames is unreadable
+MAX_DROPPED_SHARE = 0.25
+_CLIP_GROUPS_HINT = ("pass --groups clip to make every clip its own group (the folds are then not "
+                     "subject-independent)")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One clip to convert: ``clip`` id, ``kind`` ("afewva", "samples", "nefer"), ``group`` (actor/user),
-    ``file`` (path reported when it fails), ``payload`` (kind-specific, picklable)."""
+    """One clip to convert: ``clip`` id, ``kind`` ("afewva", "samples", "nefer", "videos"), ``group``
+    (actor/user/person, or the clip itself), ``file`` (path reported when it fails), ``payload``
+    (kind-specific, picklable), ``digest``: what the clip is converted from (:mod:`nvlib.convert.identity`)."""
 
     clip: str
     kind: str
     group: str
     file: str
     payload: dict = field(default_factory=dict)
+    digest: str = ""
+
+
+def check_groups(groups: str) -> str:
+    if groups not in GROUPINGS:
+        raise ValueError(f"groups must be one of {', '.join(GROUPINGS)}, got {groups!r}")
+    return groups
 
 
 class SkipClip(Exception):
@@ -54,25 +82,54 @@ class SkipClip(Exception):
 
 @dataclass
 class FrameClip:
-    """A decoded frame clip ready for the shared pipeline: gray ``frames`` (T, H, W) uint8, ``fps``, per-frame
-    labels ``va`` (T, 2), the clip's face ``box`` and the facts for ``info.json``."""
+    """A decoded frame clip ready for the shared pipeline: gray ``frames`` (T, H, W) uint8, ``fps``,
+    annotations ``va`` (K, 2), the clip's face ``box`` and the facts for ``info.json``.
+
+    ``frame_index`` (T,): each frame's index in the source clip (None: 0..T-1), so that frames keep their
+    times when some are missing; ``ann_index`` (K,): the source frame index of each annotation (None: the
+    frames themselves, K = T)."""
 
     frames: np.ndarray
     fps: float
     va: np.ndarray
     box: FaceBox
     info: dict
+    frame_index: np.ndarray | None = None
+    ann_index: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- AFEW-VA
-def afewva_jobs(root, fps: float = 25.0) -> list[Job]:
-    """One job per clip folder of an AFEW-VA tree (the actor comes from the JSON; "" if unreadable)."""
-    from nvlib.datasets.afewva import AFEWVA
+def afewva_jobs(root, fps: float = 25.0, groups: str = "person") -> list[Job]:
+    """One job per clip folder of an AFEW-VA tree, grouped by the actor of its JSON.
 
+    Raises ``FileNotFoundError`` when the root holds no clip folders (saying where they are when they sit
+    deeper or the root is a clip folder) and ``ValueError`` when actors are missing or spelled two ways,
+    unless ``groups="clip"``."""
+    from nvlib.datasets.afewva import _FRAME_RE, AFEWVA, check_actors, missing_clips_message
+
+    check_groups(groups)
     ds = AFEWVA(root, fps=fps)
-    actors = ds.actors
-    return [Job(c, "afewva", actors[i] or f"unknown_{c}", str(ds.root / c / f"{c}.json"),
-                {"clip_dir": str(ds.root / c)}) for i, c in enumerate(ds.clips)]
+    if not ds.clips:
+        msg = missing_clips_message(ds.root)
+        from nvlib.convert.videos import find_videos
+
+        videos = find_videos(ds.root, max_count=3)
+        if videos and "found" not in msg:
+            msg += (f"; it holds video files ({', '.join(p.name for p in videos)} ...): convert your own videos "
+                    f"with `nvlib convert videos {ds.root} OUT`")
+        raise FileNotFoundError(msg)
+    actors, problems = check_actors(ds.root, ds.clips)
+    if problems and groups != "clip":
+        raise ValueError(f"{ds.root}: " + "; ".join(problems) + "; the folds group clips by actor to stay "
+                         "subject-independent: fix the annotation files, or " + _CLIP_GROUPS_HINT)
+    jobs = []
+    for c, actor in zip(ds.clips, actors):
+        d = ds.root / c
+        group = c if groups == "clip" else (actor if actor is not None else f"unreadable_{c}")
+        pngs = sorted(p for p in d.glob("*.png") if _FRAME_RE.match(p.stem))
+        digest = source_digest(media=pngs, contents=[d / f"{c}.json"], facts={"group": group}, root=ds.root)
+        jobs.append(Job(c, "afewva", group, str(d / f"{c}.json"), {"clip_dir": str(d)}, digest))
+    return jobs
 
 
 def _load_afewva(job: Job, params: ConvertParams) -> FrameClip:
@@ -81,12 +138,21 @@ def _load_afewva(job: Job, params: ConvertParams) -> FrameClip:
 
     try:
         clip = read_clip(job.payload["clip_dir"], fps=params.fps)
-        frames = clip.load_frames(gray=True)
     except AnnotationError as e:
         raise SkipClip(e.file, e.reason) from e
-    box = faces.landmark_box(clip.landmarks, margin=params.margin)
+    frames, kept, dropped = clip.read_frames(gray=True)
+    n = len(clip.frame_paths)
+    if dropped and (len(kept) < 2 or len(dropped) > MAX_DROPPED_SHARE * n):
+        i, file, reason = dropped[0]
+        raise SkipClip(file, f"{reason}; {len(dropped)} of {n} frames unusable (a clip keeps its other frames "
+                             f"only while at most {MAX_DROPPED_SHARE:.0%} are unusable and 2 remain)")
+    box = faces.landmark_box(clip.landmarks[kept], margin=params.margin)
     info = {"group": job.group, "actor": clip.actor, "video_id": clip.video_id, "box_source": "landmarks",
             "labels_kind": "annotated"}
+    if dropped:
+        info["dropped_frames"] = [{"frame": Path(f).stem, "index": int(i), "file": f, "reason": r}
+                                  for i, f, r in dropped]
+        return FrameClip(frames, clip.fps, clip.va[kept], box, info, frame_index=kept)
     return FrameClip(frames, clip.fps, clip.va, box, info)
 
 
@@ -112,14 +178,25 @@ def synthetic_jobs(out_dir, params: ConvertParams) -> list[Job]:
 
 
 # ----------------------------------------------------------------------------- the real sample clips
-def samples_jobs(names=None) -> list[Job]:
-    """One job per sample clip (default: the clips with derivable labels)."""
+def samples_jobs(names=None, groups: str = "clip") -> list[Job]:
+    """One job per sample clip (default: the clips with derivable labels), fetched when missing.
+
+    ``groups="clip"`` (the default): each clip is its own group, so that a split has validation and test
+    clips (six of the seven default clips show one CREMA-D actor); ``"person"``: the person in the clip
+    (:func:`nvlib.datasets.samples.sample_group`)."""
     from nvlib.datasets import samples
     from nvlib.datasets.samples import DEFAULT_NAMES, sample_group
 
+    check_groups(groups)
     names = list(DEFAULT_NAMES if names is None else names)
-    return [Job(n, "samples", sample_group(n), str(samples.samples_dir() / samples.SAMPLES[n].filename)
-                if n in samples.SAMPLES else n) for n in names]
+    jobs = []
+    for n in names:
+        path = samples.sample_path(n) if n in samples.SAMPLES else None
+        group = n if groups == "clip" else sample_group(n)
+        digest = source_digest(media=[path] if path is not None else [], facts={"sample": n, "group": group},
+                               root=path.parent if path is not None else None)
+        jobs.append(Job(n, "samples", group, str(path) if path is not None else n, {}, digest))
+    return jobs
 
 
 def _load_samples(job: Job, params: ConvertParams) -> FrameClip:
@@ -144,22 +221,25 @@ def _load_samples(job: Job, params: ConvertParams) -> FrameClip:
 
 
 # ----------------------------------------------------------------------------- frames -> events -> TBR
-def upsampled(frames: np.ndarray, fps: float, upsample="auto", delta_t_us: int = 5000
-              ) -> tuple[np.ndarray, np.ndarray]:
+def upsampled(frames: np.ndarray, fps: float, upsample="auto", delta_t_us: int = 5000,
+              frame_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(frames, times_s)`` for the simulator, temporally upsampled by optical flow.
 
     v2e upsamples its input (SuperSloMo) before emulating the DVS, so that events spread over the frame
     interval; without it, v2e's linear sub-step timestamps put most events at the start of each interval
     and a TBR frame's newer bits stay empty. ``upsample``: ``"auto"`` (at most one pixel of motion per
     sub-frame, and at least one sub-frame per TBR slice Δt), an integer factor, or 1 for none
-    (:func:`nvlib.simulate.upsample.upsample_frames`).
+    (:func:`nvlib.simulate.upsample.upsample_frames`). ``frame_index``: each frame's index in its clip
+    (frame ``i`` is at ``frame_index[i] / fps``; default 0..T-1), so missing frames leave a gap.
     """
     from nvlib.simulate.upsample import upsample_frames
 
-    times = np.arange(frames.shape[0], dtype=np.float64) / float(fps)
+    idx = np.arange(frames.shape[0]) if frame_index is None else np.asarray(frame_index, dtype=np.int64)
+    times = idx.astype(np.float64) / float(fps)
     if upsample in (1, "1", None, "none"):
         return frames, times
-    min_k = int(np.ceil(1e6 / (float(fps) * int(delta_t_us)) - 1e-9))
+    gap = int(np.max(np.diff(idx))) if idx.size > 1 else 1  # the longest interval, in frame intervals
+    min_k = int(np.ceil(gap * 1e6 / (float(fps) * int(delta_t_us)) - 1e-9))
     pairs = list(upsample_frames(zip(frames, times), factor="auto" if upsample == "auto" else int(upsample),
                                  min_factor=min_k))
     return np.stack([f for f, _ in pairs]), np.array([t for _, t in pairs])
@@ -173,15 +253,20 @@ def _convert_frames(clip: FrameClip, job: Job, params: ConvertParams, timings: d
     from nvlib.simulate import simulate_frames
 
     frames, S = clip.frames, params.size
+    fidx = np.arange(frames.shape[0]) if clip.frame_index is None else np.asarray(clip.frame_index, np.int64)
+    aidx = fidx if clip.ann_index is None else np.asarray(clip.ann_index, np.int64)
+    if len(aidx) != len(clip.va):
+        raise ValueError(f"clip {job.clip}: {len(clip.va)} annotations for {len(aidx)} annotation frames")
     small = faces.crop_resize(frames, clip.box, S)
     t1 = time.perf_counter()
     timings["decode"] += t1 - t0
-    sim_frames, sim_times = upsampled(small, clip.fps, params.upsample, params.delta_t_us)
+    sim_frames, sim_times = upsampled(small, clip.fps, params.upsample, params.delta_t_us, fidx)
     ev = simulate_frames(sim_frames, times_s=sim_times, params=params.dvs_params(job.clip))
     t2 = time.perf_counter()
     timings["simulate"] += t2 - t1
-    ann_t = frame_times_us(frames.shape[0], clip.fps)
-    starts, ends = consecutive_windows(int(ann_t[0]), int(ann_t[-1]), params.window_us)
+    times = frame_times_us(int(max(fidx.max(), aidx.max())) + 1, clip.fps)
+    frame_t, ann_t = times[fidx], times[aidx]
+    starts, ends = consecutive_windows(int(frame_t[0]), int(frame_t[-1]), params.window_us)
     codes = tbr(ev, (S, S), delta_t_us=params.delta_t_us, n_bits=params.n_bits, normalize=False,
                 start_us=int(starts[0]), n_frames=len(starts))
     labels, idx = transfer_labels(ev.t, starts, ends, ann_t, clip.va)
@@ -189,28 +274,48 @@ def _convert_frames(clip: FrameClip, job: Job, params: ConvertParams, timings: d
     info = dict(clip.info)
     info.update(fps=float(clip.fps), frames_in=int(frames.shape[0]), n_events=int(len(ev)),
                 box=clip.box.to_list(), frame_size=[int(frames.shape[2]), int(frames.shape[1])],
-                annotation_index=idx.tolist())
+                annotation_index=aidx[idx].tolist())
     return np.asarray(codes), labels.astype(np.float32), info, int(frames.shape[0])
 
 
 # ----------------------------------------------------------------------------- NEFER
 def nefer_jobs(root, labels="expected", annotations_dir=None) -> tuple[list[Job], dict, list]:
     """Jobs for both NEFER splits (train users -> "train", validation users -> "test": the paper evaluates
-    on the authors' validation split), the split of each user, and the CSV problems."""
-    from nvlib.datasets.nefer import NEFER
+    on the authors' validation split), the split of each user, and the problems: CSV rows left out and
+    sequences whose recording is missing or ambiguous (found by sequence id anywhere under the root where
+    the guessed ``event_raw/raw/user_NN/`` does not hold it, :meth:`nvlib.datasets.nefer.NEFER.recording`)."""
+    from nvlib.datasets.nefer import NEFER, Problem, find_recordings
 
     jobs, split_of, problems = [], {}, []
+    index = None
+    root = Path(root)
     for split, target in (("train", "train"), ("validation", "test")):
         ds = NEFER(root, split, labels, "events", annotations_dir=annotations_dir, load=None)
         problems += ds.problems
+        csv_file = str(ds.annotations_dir / _events_csv(split, labels))
         for i, (e, g) in enumerate(ds.entries):
-            p = ds.paths(i)
-            box_file = ds.face_box_path(i)
-            jobs.append(Job(e.sequence, "nefer", e.user, str(p["raw"]),
-                            {"raw": str(p["raw"]), "label": e.label, "gopro": g.sequence if g else "",
-                             "face_box_file": str(box_file) if box_file.is_file() else None}))
             split_of[e.user] = target
+            if index is None and not ds.paths(i)["raw"].is_file():
+                index = find_recordings(root)
+            raw, why = ds.recording(i, index if index is not None else {})
+            if raw is None:
+                problems.append(Problem(csv_file, e.first_row, e.sequence, why))
+                continue
+            box_file = ds.face_box_path(i)
+            box_file = box_file if box_file.is_file() else None
+            digest = source_digest(media=[raw], contents=[box_file] if box_file else [],
+                                   facts={"user": e.user, "label": e.label, "gopro": g.sequence if g else ""},
+                                   root=root)
+            jobs.append(Job(e.sequence, "nefer", e.user, str(raw),
+                            {"raw": str(raw), "label": e.label, "gopro": g.sequence if g else "",
+                             "face_box_file": str(box_file) if box_file else None}, digest))
     return jobs, split_of, problems
+
+
+def _events_csv(split: str, labels: str) -> str:
+    from nvlib.datasets.nefer import annotation_file
+
+    return annotation_file(split, "events", labels)
 
 
 def nefer_face_box(ev) -> tuple[FaceBox, str]:
@@ -276,7 +381,13 @@ def _convert_nefer(job: Job, params: ConvertParams, timings: dict, t0: float):
 
 
 # ----------------------------------------------------------------------------- dispatch
-_FRAME_LOADERS = {"afewva": _load_afewva, "samples": _load_samples}
+def _load_videos(job: Job, params: ConvertParams) -> FrameClip:
+    from nvlib.convert.videos import load_video_clip
+
+    return load_video_clip(job, params)
+
+
+_FRAME_LOADERS = {"afewva": _load_afewva, "samples": _load_samples, "videos": _load_videos}
 
 
 def convert_clip(job: Job, params: ConvertParams, timings: dict) -> tuple[np.ndarray, np.ndarray, dict, int]:

@@ -14,12 +14,15 @@ afewva       fps, source_root, and any ``extra`` keys
 synthetic    fps, source_root, generator (:class:`GeneratorParams`)
 samples      max_frames, label_source, detect_every
 nefer        nefer_labels, source_root
+videos       source_root, max_frames, detect_every, fps (None: each file's own frame rate)
 ===========  ==================================================================================
 
 Fields that do not apply to a kind must be left ``None`` (an error says which); ``None`` for a field
-that does apply takes the kind's default (``margin`` 0.25, samples 0.15; ``labels_kind`` "annotated"
-for AFEW-VA and synthetic, "derived" for samples and NEFER; ``fps`` 25; ``label_source`` "acted";
-``detect_every`` 5; ``nefer_labels`` "expected"; ``source_root`` "synthetic" for synthetic faces).
+that does apply takes the kind's default (``margin`` 0.25, samples and videos 0.15; ``labels_kind``
+"annotated" for AFEW-VA and synthetic, "derived" for samples and NEFER; ``fps`` 25; ``label_source``
+"acted"; ``detect_every`` 5; ``nefer_labels`` "expected"; ``source_root`` "synthetic" for synthetic
+faces). A user's own videos (kind "videos") have ``labels_kind`` "user" (labels from the user's CSV) or
+"none" (no labels: a cache for inference), always given.
 """
 from __future__ import annotations
 
@@ -31,20 +34,23 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-KINDS = ("afewva", "synthetic", "samples", "nefer")
+KINDS = ("afewva", "synthetic", "samples", "nefer", "videos")
 #: ``dvs`` values: the simulator's defaults or one of v2e's presets (:meth:`nvlib.simulate.DVSParams.preset`).
 DVS_PRESETS = ("default", "clean", "noisy")
-LABELS_KINDS = ("annotated", "derived")
+LABELS_KINDS = ("annotated", "derived", "user", "none")
+#: labels of a user's own videos: from their CSV, or none (a cache for inference)
+VIDEO_LABELS_KINDS = ("user", "none")
 LABEL_SOURCES = ("acted", "perceived")
 NEFER_LABELS = ("expected", "reported")
 
 _COMMON = ("representation", "n_bits", "delta_t_us", "size", "dvs", "dvs_seed", "margin", "windows", "upsample",
            "labels_kind")
 _KIND_KEYS = {"afewva": ("fps", "source_root"), "synthetic": ("fps", "source_root", "generator"),
-              "samples": ("max_frames", "label_source", "detect_every"), "nefer": ("nefer_labels", "source_root")}
+              "samples": ("max_frames", "label_source", "detect_every"), "nefer": ("nefer_labels", "source_root"),
+              "videos": ("source_root", "max_frames", "detect_every", "fps")}
 _OPTIONAL = ("fps", "source_root", "generator", "max_frames", "label_source", "detect_every", "nefer_labels")
 #: which job kind (:class:`nvlib.convert.jobs.Job`) converts the clips of each parameter kind
-JOB_KIND = {"afewva": "afewva", "synthetic": "afewva", "samples": "samples", "nefer": "nefer"}
+JOB_KIND = {"afewva": "afewva", "synthetic": "afewva", "samples": "samples", "nefer": "nefer", "videos": "videos"}
 
 
 def _int(name: str, v, minimum: int | None = None) -> int:
@@ -130,13 +136,15 @@ class GeneratorParams:
 class ConvertParams:
     """Every parameter of a conversion, validated when made (see the module docstring).
 
-    ``kind``: the source ("afewva", "synthetic", "samples", "nefer"). ``n_bits``: TBR bits N (1..16);
-    ``delta_t_us``: TBR slice Δt; ``size``: face crop side S (>= 8); ``dvs``: simulator preset and
+    ``kind``: the source ("afewva", "synthetic", "samples", "nefer", "videos": a user's own clips).
+    ``n_bits``: TBR bits N (1..16); ``delta_t_us``: TBR slice Δt; ``size``: face crop side S (>= 8); ``dvs``: simulator preset and
     ``dvs_seed`` its base seed (each clip's seed mixes it with the clip id, :func:`clip_seed`);
     ``margin``: free border around the face (fraction of its size, each side); ``upsample``: "auto" or an
     integer factor >= 1 of optical-flow upsampling before simulation; ``labels_kind``: "annotated" or
-    "derived". Source fields: ``fps`` (AFEW-VA frame rate), ``source_root`` (name of the dataset folder),
-    ``generator``, ``max_frames`` / ``label_source`` / ``detect_every`` (sample clips), ``nefer_labels``;
+    "derived" ("user" or "none" for videos). Source fields: ``fps`` (AFEW-VA frame rate; for videos an
+    override of the files' own rate, or None), ``source_root`` (name of the dataset folder),
+    ``generator``, ``max_frames`` / ``label_source`` / ``detect_every`` (sample clips; videos: the first
+    two), ``nefer_labels``;
     ``extra``: further ``(key, value)`` pairs written to ``params.json`` (AFEW-VA only; a mapping is accepted).
     """
 
@@ -178,18 +186,29 @@ class ConvertParams:
         s("size", _int("size", self.size, 8))
         _choice("dvs", self.dvs, DVS_PRESETS)
         s("dvs_seed", _int("dvs_seed", self.dvs_seed))
-        default_margin = 0.15 if kind == "samples" else 0.25
+        default_margin = 0.15 if kind in ("samples", "videos") else 0.25
         s("margin", _float("margin", default_margin if self.margin is None else self.margin, minimum=0.0))
         up = self.upsample
         if not (up == "auto" or (not isinstance(up, bool) and str(up).isdigit() and int(up) >= 1)):
             raise ValueError(f"upsample must be 'auto' or an integer factor >= 1, got {up!r}")
         s("upsample", "auto" if up == "auto" else int(up))
-        default_labels = "annotated" if kind in ("afewva", "synthetic") else "derived"
-        labels_kind = _choice("labels_kind", default_labels if self.labels_kind is None else self.labels_kind,
-                              LABELS_KINDS)
-        if kind != "afewva" and labels_kind != default_labels:
-            raise ValueError(f"labels_kind of {kind} conversions is {default_labels!r}, got {labels_kind!r}")
-        s("labels_kind", labels_kind)
+        if kind == "videos":
+            if self.labels_kind is None:
+                raise ValueError("videos conversions need labels_kind 'user' (labels from a CSV) or 'none' "
+                                 "(no labels: a cache for inference)")
+            _choice("labels_kind", self.labels_kind, VIDEO_LABELS_KINDS)
+            if self.fps is not None:
+                s("fps", _float("fps", self.fps, positive=True))
+        else:
+            default_labels = "annotated" if kind in ("afewva", "synthetic") else "derived"
+            labels_kind = _choice("labels_kind", default_labels if self.labels_kind is None else self.labels_kind,
+                                  LABELS_KINDS)
+            if kind != "afewva" and labels_kind != default_labels:
+                raise ValueError(f"labels_kind of {kind} conversions is {default_labels!r}, got {labels_kind!r}")
+            if labels_kind in VIDEO_LABELS_KINDS:
+                raise ValueError(f"labels_kind {labels_kind!r} is for videos conversions; {kind} takes "
+                                 "'annotated' or 'derived'")
+            s("labels_kind", labels_kind)
         if kind in ("afewva", "synthetic"):
             s("fps", _float("fps", 25.0 if self.fps is None else self.fps, positive=True))
         if kind == "synthetic":
@@ -204,16 +223,17 @@ class ConvertParams:
                 raise ValueError(f"fps {self.fps} differs from the generator's fps {gen.fps}")
             s("generator", gen)
             s("source_root", "synthetic" if self.source_root is None else self.source_root)
-        if kind in ("afewva", "nefer") and self.source_root is None:
+        if kind in ("afewva", "nefer", "videos") and self.source_root is None:
             raise ValueError(f"{kind} conversions need source_root (the name of the dataset folder)")
         if self.source_root is not None and not isinstance(self.source_root, str):
             raise ValueError(f"source_root must be a folder name (str), got {self.source_root!r}")
-        if kind == "samples":
+        if kind in ("samples", "videos"):
             if self.max_frames is not None:
                 s("max_frames", _int("max_frames", self.max_frames, 2))
+            s("detect_every", _int("detect_every", 5 if self.detect_every is None else self.detect_every, 1))
+        if kind == "samples":
             s("label_source", _choice("label_source", "acted" if self.label_source is None else self.label_source,
                                       LABEL_SOURCES))
-            s("detect_every", _int("detect_every", 5 if self.detect_every is None else self.detect_every, 1))
         if kind == "nefer":
             s("nefer_labels", _choice("nefer_labels", "expected" if self.nefer_labels is None else self.nefer_labels,
                                       NEFER_LABELS))
@@ -263,7 +283,8 @@ class ConvertParams:
         """Read a ``params.json`` (or :meth:`to_dict`) back; the kind is told by its keys."""
         if not isinstance(d, Mapping):
             raise ValueError(f"conversion parameters must be a mapping, got {type(d).__name__}")
-        kind = ("synthetic" if "generator" in d else "nefer" if "nefer_labels" in d else
+        kind = ("videos" if d.get("labels_kind") in VIDEO_LABELS_KINDS else
+                "synthetic" if "generator" in d else "nefer" if "nefer_labels" in d else
                 "samples" if "label_source" in d or "detect_every" in d else "afewva" if "fps" in d else None)
         if kind is None:
             raise ValueError(f"cannot tell the source of these parameters (keys {sorted(d)}): expected fps, "

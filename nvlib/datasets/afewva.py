@@ -8,12 +8,19 @@ annotation ``NNN/NNN.json``::
 
 Valence and arousal are integers in [-10, 10]; they are scaled to [-1, 1] (divided by 10).
 The clips come from movies (about 25 fps); the frame rate is a parameter.
+
+The ``actor`` of each clip groups clips for subject-independent splits; :func:`check_actors` reports
+clips without one and names spelled two ways. :func:`locate_clip_folders` says where clip folders are
+when a root holds none (a root one level too deep or too shallow, as unpacked zip parts often are).
+:meth:`AFEWVAClip.read_frames` decodes the frames it can and reports the others.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +82,31 @@ class AFEWVAClip:
                 raise AnnotationError(p, f"frame size {img.shape} differs from the first frame's {out[0].shape}")
             out.append(img if gray else img[..., ::-1])
         return np.stack(out)
+
+    def read_frames(self, gray: bool = True) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, str]]]:
+        """Decode the frames that can be decoded: ``(frames (K, H, W[, 3]) uint8, kept (K,) frame indices,
+        dropped [(index, file, reason)])``. A frame is dropped when OpenCV cannot decode it or its size
+        differs from the clip's (the most common size among its frames); labels and landmarks of the kept
+        frames are ``va[kept]`` and ``landmarks[kept]``."""
+        import cv2
+
+        imgs, dropped = {}, []
+        for i, p in enumerate(self.frame_paths):
+            img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+            if img is None:
+                dropped.append((i, str(p), "unreadable image (OpenCV cannot decode it)"))
+            else:
+                imgs[i] = img if gray else img[..., ::-1]
+        if imgs:
+            shape = Counter(im.shape for im in imgs.values()).most_common(1)[0][0]
+            for i in sorted(imgs):
+                if imgs[i].shape != shape:
+                    dropped.append((i, str(self.frame_paths[i]),
+                                    f"frame size {imgs[i].shape} differs from the clip's {shape}"))
+                    del imgs[i]
+        kept = np.array(sorted(imgs), dtype=np.int64)
+        frames = np.stack([imgs[i] for i in kept]) if len(kept) else np.zeros((0, 0, 0), np.uint8)
+        return frames, kept, sorted(dropped)
 
 
 def read_clip(clip_dir: str | Path, fps: float = 25.0, min_frames: int = 2) -> AFEWVAClip:
@@ -173,3 +205,100 @@ class AFEWVA:
             except (OSError, ValueError, AttributeError):
                 out.append("")
         return out
+
+
+# ----------------------------------------------------------------------------- actors (groups)
+def read_actor(json_path: str | Path) -> tuple[str | None, str | None]:
+    """``(actor, problem)`` of one annotation JSON: the actor as a name (a string, or an integer id), or
+    ``None`` with what is wrong ("unreadable": the JSON cannot be read, the clip will be skipped anyway;
+    "missing"; or "not a name: ...")."""
+    try:
+        data = json.loads(Path(json_path).read_text())
+    except (OSError, ValueError):
+        return None, "unreadable"
+    if not isinstance(data, dict) or data.get("actor") is None:
+        return None, "missing"
+    a = data["actor"]
+    if isinstance(a, bool) or not isinstance(a, (str, int)):
+        return None, f"not a name: {json.dumps(a)[:40]}"
+    a = str(a)
+    if not a.strip():
+        return None, "missing"
+    return a, None
+
+
+def _actor_key(name: str) -> str:
+    return " ".join(re.sub(r"[_\-.]", " ", name.casefold()).split())
+
+
+def check_actors(root: str | Path, clips: list[str]) -> tuple[list[str | None], list[str]]:
+    """The actor of each clip (None when unreadable or unusable) and the problems that break
+    subject-independent grouping: clips without an actor, actors that are not names, and names spelled
+    two ways (equal up to case, spacing, ``_``, ``-`` and ``.``), each naming the JSON file."""
+    root = Path(root)
+    actors, missing, bad = [], [], []
+    spellings: dict[str, dict[str, str]] = {}
+    for c in clips:
+        jp = root / c / f"{c}.json"
+        a, why = read_actor(jp)
+        actors.append(a)
+        if why == "missing":
+            missing.append(jp)
+        elif why not in (None, "unreadable"):
+            bad.append(f"{jp}: actor {why.removeprefix('not a name: ')} is not a name")
+        if a is not None:
+            spellings.setdefault(_actor_key(a), {}).setdefault(a, str(jp))
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} of {len(clips)} clips have no 'actor' in their annotation JSON "
+                        f"(first: {missing[0]})")
+    problems += bad[:3] + ([f"... {len(bad) - 3} more"] if len(bad) > 3 else [])
+    for variants in spellings.values():
+        if len(variants) > 1:
+            problems.append("one actor spelled " + " and ".join(f"{a!r} ({f})" for a, f in
+                                                                 sorted(variants.items())[:3]))
+    return actors, problems
+
+
+# ----------------------------------------------------------------------------- where the clips are
+def is_clip_folder(d: Path) -> bool:
+    """A folder named ``NNN`` holding ``NNN.json``."""
+    return bool(_CLIP_RE.match(d.name)) and (d / f"{d.name}.json").is_file()
+
+
+def locate_clip_folders(root: str | Path, max_depth: int = 3) -> dict[Path, list[str]]:
+    """Folders under ``root`` (down to ``max_depth`` levels, ``root`` included) that hold AFEW-VA clip
+    folders, with the clip names each holds."""
+    root = Path(root)
+    found: dict[Path, list[str]] = {}
+    base = len(root.parts)
+    for dirpath, dirnames, _ in os.walk(root):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
+        clips = [n for n in dirnames if is_clip_folder(d / n)]
+        if clips:
+            found[d] = clips
+        if len(d.parts) - base >= max_depth - 1:
+            dirnames[:] = []
+        else:
+            dirnames[:] = [n for n in dirnames if n not in clips]
+    return found
+
+
+def missing_clips_message(root: str | Path) -> str:
+    """Why ``root`` holds no AFEW-VA clip folders, and where the clips are when they can be found."""
+    root = Path(root)
+    what = f"{root} holds no AFEW-VA clip folders (NNN/ with NNN.json and the frames NNN/00000.png ...)"
+    if is_clip_folder(root):
+        return f"{root} is itself an AFEW-VA clip folder (it holds {root.name}.json): pass its parent {root.parent}"
+    found = {d: c for d, c in locate_clip_folders(root).items() if d != root}
+    if found:
+        n = sum(len(c) for c in found.values())
+        depth = {len(d.relative_to(root).parts) for d in found}
+        level = "one level deeper" if depth == {1} else "deeper"
+        where = ", ".join(f"{d} ({len(c)}: {c[0]}..{c[-1]})" for d, c in list(found.items())[:4])
+        more = f" and {len(found) - 4} more folders" if len(found) > 4 else ""
+        hint = (f"pass {next(iter(found))} as the root" if len(found) == 1 else
+                "move them into one folder and pass that folder")
+        return f"{what}; found {n} clip folders {level}: {where}{more}; {hint}"
+    return what

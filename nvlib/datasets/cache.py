@@ -5,16 +5,27 @@ Layout (parameters in the folder name, as RVT names its preprocessed datasets)::
     <out>/<source>_<repr><N>b_dt<Δt>us_s<S>_<hash8>/
         params.json              every conversion parameter (the hash covers them)
         clips/<clip>/frames.npy  (n, S, S) uint8 (N <= 8) or uint16 TBR codes, np.load(mmap_mode="r")
-        clips/<clip>/va.npy      (n, 2) float32 [valence, arousal] in [-1, 1] (NaN never stored)
-        clips/<clip>/info.json   clip facts: group (actor/user), fps, counts, face box, label source, ...
+        clips/<clip>/va.npy      (n, 2) float32 [valence, arousal] in [-1, 1]; NaN only in a cache
+                                 without labels (``labels_kind`` "none": converted for inference)
+        clips/<clip>/info.json   clip facts: group (actor/user), fps, counts, face box, label source,
+                                 ``source_digest`` (what the clip was converted from), dropped frames ...
         skipped/<clip>.json      a clip that could not be converted: file and reason
         skipped.log              the same, one line per clip, sorted (written when the run finishes)
-        index.json               clips in order, splits, folds, meta: present only when the cache is complete
+        index.json               clips in order, splits, folds, meta (with ``content_id``): present only
+                                 when the cache is complete and passed the conversion's checks
+        failed.json              instead of index.json: why the conversion did not pass its checks
 
 Every clip folder is written into a temporary sibling and renamed into place, so
-a folder under ``clips/`` is always complete; a rerun skips finished clips.
+a folder under ``clips/`` is always complete; a rerun skips finished clips whose ``source_digest``
+still matches their source and converts the others again (the old folder is swapped out).
 All files are written with deterministic bytes (sorted JSON keys, ``np.save``),
 so an interrupted-and-resumed conversion equals an uninterrupted one byte for byte.
+
+Identity: the folder name carries the parameters only; ``index.json``'s ``meta.content_id``
+(:func:`content_id`) is a digest over the parameters, every clip's source digest and labels, and the
+groups, splits and folds, so two caches with the same folder name but other sources or splits have
+different content ids. Index entries may cut a clip into time segments (``start`` and ``n_frames``,
+when a conversion has too few groups for a split by group: ``meta.split_unit`` "segment").
 
 Readers: :class:`FrameDataset` (one event frame per item) and :class:`ChunkDataset`
 (``chunk`` consecutive frames of one clip per item, paper Section 4.1: chunks of 6).
@@ -26,6 +37,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -131,10 +143,31 @@ def clip_done(cache_dir: str | os.PathLike, clip: str) -> bool:
     return (Path(cache_dir) / "clips" / _clip_dirname(clip) / "info.json").is_file()
 
 
+def clip_info(cache_dir: str | os.PathLike, clip: str) -> dict | None:
+    """The clip's ``info.json`` (None when the clip is not converted, or its info cannot be read)."""
+    p = Path(cache_dir) / "clips" / _clip_dirname(clip) / "info.json"
+    try:
+        info = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def remove_clip(cache_dir: str | os.PathLike, clip: str) -> None:
+    """Take a clip's folder out of the cache (renamed away first, so it never appears half-deleted)."""
+    final = Path(cache_dir) / "clips" / _clip_dirname(clip)
+    if final.exists():
+        trash = final.with_name(f".{clip}.stale-{uuid.uuid4().hex[:8]}")
+        os.replace(final, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
 def write_clip(cache_dir: str | os.PathLike, clip: str, frames: np.ndarray, va: np.ndarray, info: dict) -> Path:
     """Write one converted clip atomically: a temp folder beside it, then a rename.
 
-    ``frames`` (n, S, S) integer codes, ``va`` (n, 2) float in [-1, 1], ``info`` JSON-able.
+    ``frames`` (n, S, S) integer codes, ``va`` (n, 2) float in [-1, 1] (all NaN when ``info["labels_kind"]``
+    is "none": no labels), ``info`` JSON-able. An existing folder of the clip is kept when its
+    ``source_digest`` equals ``info``'s (another shard wrote the same clip) and replaced otherwise.
     """
     frames = np.asarray(frames)
     va = np.asarray(va, dtype=np.float32)
@@ -142,7 +175,10 @@ def write_clip(cache_dir: str | os.PathLike, clip: str, frames: np.ndarray, va: 
         raise ValueError(f"clip {clip}: frames must be (n, S, S), got {frames.shape}")
     if va.shape != (frames.shape[0], 2):
         raise ValueError(f"clip {clip}: va must be ({frames.shape[0]}, 2), got {va.shape}")
-    if not np.all(np.isfinite(va)) or np.abs(va).max(initial=0) > 1:
+    unlabelled = info.get("labels_kind") == "none"
+    if unlabelled and not np.all(np.isnan(va)):
+        raise ValueError(f"clip {clip}: a clip without labels (labels_kind 'none') must store NaN labels")
+    if not unlabelled and (not np.all(np.isfinite(va)) or np.abs(va).max(initial=0) > 1):
         raise ValueError(f"clip {clip}: labels must be finite and in [-1, 1]")
     clips = Path(cache_dir) / "clips"
     clips.mkdir(parents=True, exist_ok=True)
@@ -153,10 +189,17 @@ def write_clip(cache_dir: str | os.PathLike, clip: str, frames: np.ndarray, va: 
         _save_npy(tmp / "frames.npy", frames)
         _save_npy(tmp / "va.npy", va)
         (tmp / "info.json").write_text(dumps({**info, "clip": clip, "n_frames": int(frames.shape[0])}))
-        if final.exists():  # a concurrent shard finished it first: identical content
-            shutil.rmtree(tmp)
+        old = clip_info(cache_dir, clip) if final.exists() else None
+        if old is not None and old.get("source_digest") == info.get("source_digest"):
+            shutil.rmtree(tmp)  # a concurrent shard finished it first: identical content
         else:
-            os.replace(tmp, final)
+            if final.exists():  # converted from another source: swap the new folder in
+                trash = clips / f".{clip}.stale-{uuid.uuid4().hex[:8]}"
+                os.replace(final, trash)
+                os.replace(tmp, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -166,10 +209,19 @@ def write_clip(cache_dir: str | os.PathLike, clip: str, frames: np.ndarray, va: 
     return final
 
 
-def write_skipped(cache_dir: str | os.PathLike, clip: str, file: str, reason: str) -> None:
-    """Record that ``clip`` was skipped, with the offending file and the reason (atomic)."""
-    write_text(Path(cache_dir) / "skipped" / f"{_clip_dirname(clip)}.json",
-               dumps({"clip": clip, "file": str(file), "reason": reason}))
+def write_skipped(cache_dir: str | os.PathLike, clip: str, file: str, reason: str,
+                  source_digest: str | None = None) -> None:
+    """Record that ``clip`` was skipped, with the offending file and the reason (atomic); ``source_digest``
+    (when given) is the source the record is about."""
+    rec = {"clip": clip, "file": str(file), "reason": reason}
+    if source_digest is not None:
+        rec["source_digest"] = source_digest
+    write_text(Path(cache_dir) / "skipped" / f"{_clip_dirname(clip)}.json", dumps(rec))
+
+
+def remove_skipped(cache_dir: str | os.PathLike, clip: str) -> None:
+    """Forget a skipped-clip record (its clip is no longer part of the source)."""
+    (Path(cache_dir) / "skipped" / f"{_clip_dirname(clip)}.json").unlink(missing_ok=True)
 
 
 def read_skipped(cache_dir: str | os.PathLike) -> list[dict]:
@@ -180,18 +232,78 @@ def read_skipped(cache_dir: str | os.PathLike) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(d.glob("*.json")) if not p.name.startswith(".")]
 
 
-def finalize(cache_dir: str | os.PathLike, clips: Sequence[str], groups: Sequence[str], splits: Sequence[str],
-             folds: Sequence[int], meta: dict) -> Path:
-    """Write ``skipped.log`` and ``index.json`` (atomic). ``clips`` are those converted, in order."""
+def write_skipped_log(cache_dir: str | os.PathLike) -> Path:
+    """``skipped.log``: one line ``clip<TAB>file<TAB>reason`` per skipped-clip record, sorted (atomic)."""
     cache_dir = Path(cache_dir)
     lines = [f"{r['clip']}\t{r['file']}\t{r['reason']}" for r in read_skipped(cache_dir)]
-    write_text(cache_dir / "skipped.log", "".join(line + "\n" for line in lines))
+    return write_text(cache_dir / "skipped.log", "".join(line + "\n" for line in lines))
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def content_id(cache_dir: str | os.PathLike, entries: Sequence[dict]) -> str:
+    """16 hex digits identifying what a cache holds: sha256 over its ``params.json`` values, each clip's
+    ``source_digest`` (from its ``info.json``) and labels (``va.npy`` bytes), and every index entry
+    (clip, group, split, fold, segment). Two caches with equal content ids were converted from the same
+    sources with the same settings and splits; the folder name alone does not say that."""
+    cache_dir = Path(cache_dir)
+    try:
+        params = json.loads((cache_dir / "params.json").read_text())
+    except (OSError, ValueError):
+        params = None
+    h = hashlib.sha256(json.dumps({"params": params}, sort_keys=True, default=str).encode())
+    seen = set()
+    for e in entries:
+        c = e["clip"]
+        if c not in seen:
+            seen.add(c)
+            info = clip_info(cache_dir, c) or {}
+            h.update(json.dumps([c, info.get("source_digest", ""),
+                                 _sha256_file(cache_dir / "clips" / c / "va.npy")]).encode())
+        h.update(json.dumps([c, e["group"], e["split"], int(e["fold"]), int(e.get("start", 0)),
+                             int(e["n_frames"])]).encode())
+    return h.hexdigest()[:16]
+
+
+def finalize(cache_dir: str | os.PathLike, clips: Sequence[str], groups: Sequence[str], splits: Sequence[str],
+             folds: Sequence[int], meta: dict, starts: Sequence[int] | None = None,
+             lengths: Sequence[int] | None = None) -> Path:
+    """Write ``skipped.log`` and ``index.json`` (atomic; ``failed.json`` is removed). ``clips`` are those
+    converted, in order; with ``starts`` and ``lengths`` each entry is a time segment of its clip
+    (a clip may then appear once per segment). ``meta`` gets the :func:`content_id`."""
+    cache_dir = Path(cache_dir)
+    write_skipped_log(cache_dir)
     entries = []
-    for c, g, s, f in zip(clips, groups, splits, folds, strict=True):
-        n = json.loads((cache_dir / "clips" / c / "info.json").read_text())["n_frames"]
-        entries.append({"clip": c, "group": g, "split": s, "fold": int(f), "n_frames": int(n)})
+    n = len(clips)
+    starts = [None] * n if starts is None else list(starts)
+    lengths = [None] * n if lengths is None else list(lengths)
+    for c, g, s, f, a, k in zip(clips, groups, splits, folds, starts, lengths, strict=True):
+        total = json.loads((cache_dir / "clips" / c / "info.json").read_text())["n_frames"]
+        e = {"clip": c, "group": g, "split": s, "fold": int(f), "n_frames": int(total if k is None else k)}
+        if a is not None:
+            if not (0 <= int(a) and int(a) + e["n_frames"] <= int(total)):
+                raise ValueError(f"clip {c}: segment [{a}, {int(a) + e['n_frames']}) outside its {total} frames")
+            e["start"], e["clip_frames"] = int(a), int(total)
+        entries.append(e)
+    meta = {**meta, "content_id": content_id(cache_dir, entries)}
     write_text(cache_dir / "index.json", dumps({"meta": meta, "clips": entries}))
+    (cache_dir / "failed.json").unlink(missing_ok=True)
     return cache_dir
+
+
+def mark_failed(cache_dir: str | os.PathLike, summary: str, problems: Sequence[dict] = ()) -> Path:
+    """Record that a conversion did not pass its checks: ``failed.json`` (summary and first problems),
+    ``skipped.log``, and no ``index.json`` (so no reader takes the cache for a finished one)."""
+    cache_dir = Path(cache_dir)
+    write_skipped_log(cache_dir)
+    (cache_dir / "index.json").unlink(missing_ok=True)
+    return write_text(cache_dir / "failed.json", dumps({"summary": summary, "problems": list(problems)}))
 
 
 def is_complete(cache_dir: str | os.PathLike) -> bool:
@@ -199,10 +311,28 @@ def is_complete(cache_dir: str | os.PathLike) -> bool:
     return (Path(cache_dir) / "index.json").is_file()
 
 
+def cache_content_id(cache_dir: str | os.PathLike) -> str:
+    """The content id of a finished cache (``index.json``'s ``meta.content_id``); use it, not the folder
+    name, to tell caches apart (see the module docstring)."""
+    meta = load_index(cache_dir)["meta"]
+    if "content_id" not in meta:
+        raise CacheError(f"{Path(cache_dir) / 'index.json'}: no content_id (written before caches had one); "
+                         "rerun `nvlib convert` on it")
+    return str(meta["content_id"])
+
+
 def load_index(cache_dir: str | os.PathLike) -> dict:
     """``index.json`` of a finished cache (raises :class:`CacheError` naming the folder otherwise)."""
     p = Path(cache_dir) / "index.json"
     if not p.is_file():
+        failed = Path(cache_dir) / "failed.json"
+        if failed.is_file():
+            try:
+                summary = json.loads(failed.read_text()).get("summary", "")
+            except (OSError, ValueError, AttributeError):
+                summary = ""
+            raise CacheError(f"{cache_dir}: the conversion did not pass its checks ({summary or 'see failed.json'});"
+                             f" see {Path(cache_dir) / 'skipped.log'}")
         raise CacheError(f"{cache_dir}: no index.json; the conversion has not finished (rerun `nvlib convert` "
                          "to resume it)")
     try:
@@ -212,16 +342,30 @@ def load_index(cache_dir: str | os.PathLike) -> dict:
 
 
 # ----------------------------------------------------------------------------- reading
+def _whole_clips(entries: list[dict]) -> list[dict]:
+    """Entries with the time segments of each clip merged back into one whole-clip entry."""
+    out, seen = [], set()
+    for e in entries:
+        if "start" not in e:
+            out.append(e)
+        elif e["clip"] not in seen:
+            seen.add(e["clip"])
+            out.append({k: v for k, v in e.items() if k not in ("start", "clip_frames", "split", "fold")}
+                       | {"n_frames": int(e["clip_frames"])})
+    return out
+
+
 def select_clips(index: dict, split: str | None, fold: int | None) -> list[dict]:
     """Clip entries of a split.
 
     ``fold=None``: the fixed actor-grouped split stored per clip ("train"/"val"/"test").
     ``fold=k`` (k-fold subject-independent protocol): "test" = fold k, "val" = fold (k+1) mod K,
-    "train" = the other folds; ``split=None`` always selects every clip.
+    "train" = the other folds; ``split=None`` always selects every clip (time segments merged back into
+    whole clips). An entry with ``start`` is a segment ``[start, start + n_frames)`` of its clip.
     """
     entries = index["clips"]
     if split is None:
-        return list(entries)
+        return _whole_clips(list(entries))
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
     if fold is None:
@@ -245,8 +389,15 @@ class _CacheBase:
         self.cache_dir = Path(cache_dir)
         index = load_index(self.cache_dir)
         self.meta: dict = dict(index["meta"])
+        if self.meta.get("labels_kind") == "none" and split in ("train", "val"):
+            raise CacheError(f"{self.cache_dir}: this cache holds no labels (converted for inference, e.g. "
+                             "`nvlib convert videos` without --labels), so it has no train or val split; "
+                             "convert with --labels FILE to train on these clips")
         self._entries = select_clips(index, split, fold)
+        if not self._entries and split is not None and self.meta.get("split_problem"):
+            raise CacheError(f"{self.cache_dir}: the {split} split is empty: {self.meta['split_problem']}")
         self.clips: list[str] = [e["clip"] for e in self._entries]
+        self._starts = [int(e.get("start", 0)) for e in self._entries]
         self.split, self.fold = split, fold
         self._bits = int(self.meta["n_bits"])
         self._frames: list | None = None
@@ -255,13 +406,18 @@ class _CacheBase:
     def _open(self):
         if self._frames is None:
             frames, va = [], []
-            for c in self.clips:
+            for c, e in zip(self.clips, self._entries):
                 d = self.cache_dir / "clips" / c
+                a, n = int(e.get("start", 0)), int(e["n_frames"])
                 try:
-                    frames.append(np.load(d / "frames.npy", mmap_mode="r"))
-                    va.append(np.load(d / "va.npy"))
-                except (OSError, ValueError) as e:
-                    raise CacheError(f"{d}: cannot read the clip arrays ({e})") from e
+                    codes, labels = np.load(d / "frames.npy", mmap_mode="r"), np.load(d / "va.npy")
+                except (OSError, ValueError) as err:
+                    raise CacheError(f"{d}: cannot read the clip arrays ({err})") from err
+                if codes.shape[0] < a + n or labels.shape[0] != codes.shape[0]:
+                    raise CacheError(f"{d}: {codes.shape[0]} frames and {labels.shape[0]} labels; index.json "
+                                     f"expects frames {a}..{a + n - 1}")
+                frames.append(codes[a:a + n])
+                va.append(labels[a:a + n])
             self._frames, self._va = frames, va
         return self._frames, self._va
 
@@ -271,7 +427,8 @@ class _CacheBase:
         return state
 
     def clip_arrays(self, clip: str) -> tuple[np.ndarray, np.ndarray]:
-        """(codes (n,S,S) memory map, va (n,2)) of one clip of this selection."""
+        """(codes (n,S,S) memory map, va (n,2)) of one clip of this selection (its segment, when the
+        selection holds a time segment of the clip)."""
         frames, va = self._open()
         i = self.clips.index(clip)
         return frames[i], va[i]
@@ -308,11 +465,14 @@ class FrameDataset(_CacheBase):
         c = int(self._clip_of[i])
         j = int(i - self._offset[c])
         frame = torch.from_numpy(normalize_codes(frames[c][j], self._bits)).unsqueeze(0)
-        item = {"frame": frame, "va": torch.from_numpy(va[c][j].copy()), "clip": self.clips[c], "index": j}
+        item = {"frame": frame, "va": torch.from_numpy(va[c][j].copy()), "clip": self.clips[c],
+                "index": self._starts[c] + j}
         return self.transform(item) if self.transform else item
 
     def labels(self) -> np.ndarray:
         """All (len, 2) labels of this selection, in item order (no frame is read)."""
+        if self.meta.get("labels_kind") == "none":
+            raise CacheError(f"{self.cache_dir}: this cache holds no labels (converted for inference)")
         _, va = self._open()
         return np.concatenate(va) if va else np.zeros((0, 2), np.float32)
 
@@ -321,8 +481,9 @@ class ChunkDataset(_CacheBase):
     """``chunk`` consecutive event frames of one clip per item (paper Section 4.1: 6).
 
     Windows start at 0, ``stride``, ... and must fit in the clip (clips shorter than
-    ``chunk`` give no item). Item: ``{"frames": float32 (chunk,1,S,S), "va": float32 (chunk,2),
-    "clip": str, "start": int}``.
+    ``chunk`` give no item; in a time segment of a clip they start at the segment's start and must fit
+    in it). Item: ``{"frames": float32 (chunk,1,S,S), "va": float32 (chunk,2), "clip": str, "start": int}``
+    (``start``: frame index in the whole clip).
     """
 
     def __init__(self, cache_dir, split: str | None = "train", fold: int | None = None, chunk: int = 6,
@@ -345,5 +506,5 @@ class ChunkDataset(_CacheBase):
         frames, va = self._open()
         x = normalize_codes(frames[c][s:s + self.chunk], self._bits)
         item = {"frames": torch.from_numpy(x).unsqueeze(1), "va": torch.from_numpy(va[c][s:s + self.chunk].copy()),
-                "clip": self.clips[c], "start": s}
+                "clip": self.clips[c], "start": self._starts[c] + s}
         return self.transform(item) if self.transform else item

@@ -15,6 +15,11 @@ rebuilt from the root. Event ids end in ``_cd``; the recording is the id without
 Event and GoPro files list each user's sequences in the same order and are paired by position.
 Splits are by user (:data:`TRAIN_USERS`, :data:`VALIDATION_USERS`; 18, 20, 29 are in neither).
 Expected labels: 7 classes; reported labels: the same or ``None``.
+
+Where the recordings are: the layout above (``event_raw/raw/user_NN/``) is a guess, not published
+with the dataset. :meth:`NEFER.recording` takes a recording from there when it exists and otherwise
+finds it by its sequence id anywhere under the root (:func:`find_recordings`: a file ``<id>.raw``, with
+or without the ``_cd`` suffix); exactly one match is required, none or several are reported.
 """
 from __future__ import annotations
 
@@ -176,6 +181,41 @@ class NEFERSample:
     extra: dict = field(default_factory=dict)
 
 
+def find_recordings(root: str | Path) -> dict[str, list[Path]]:
+    """Every ``.raw`` file under ``root`` (any depth, hidden folders skipped), by file stem."""
+    out: dict[str, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if f.lower().endswith(".raw") and not f.startswith("."):
+                out.setdefault(f[:-4], []).append(Path(dirpath) / f)
+    return out
+
+
+def missing_annotations_message(root: str | Path, ann: Path) -> str:
+    """Why NEFER's annotations are not at ``ann``, and where they are when they can be found near ``root``."""
+    root = Path(root)
+    what = f"{ann} not found (NEFER's annotations/expected_emotions/*.csv)"
+    if not root.is_dir():
+        return f"NEFER root {root} is not a folder"
+    if (root / "expected_emotions").is_dir() or (root / "reported_emotions").is_dir():
+        return f"{what}: {root} is itself the annotations folder; pass its parent {root.parent}"
+    found = []
+    base = len(root.parts)
+    for dirpath, dirnames, _ in os.walk(root):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
+        if d.name == "annotations" and (d / "expected_emotions").is_dir():
+            found.append(d.parent)
+            dirnames[:] = []
+        elif len(d.parts) - base >= 3:
+            dirnames[:] = []
+    if found:
+        return (f"{what}; found NEFER annotations under {', '.join(map(str, found[:3]))}: pass "
+                f"{'that folder' if len(found) == 1 else 'one of them'} as the root")
+    return what
+
+
 class NEFER:
     """NEFER sequences of one split with expected or reported labels (see module docstring).
 
@@ -192,6 +232,10 @@ class NEFER:
         self.split, self.labels, self.modality, self.load = split, labels, modality, load
         ann = Path(annotations_dir) if annotations_dir is not None else self.root / "annotations"
         self.annotations_dir = ann
+        self._recordings: dict | None = None
+        if annotations_dir is None and not (ann / annotation_file(split, "events", labels)).is_file():
+            raise FileNotFoundError(missing_annotations_message(self.root, ann / annotation_file(split, "events",
+                                                                                                   labels)))
         users = TRAIN_USERS if split == "train" else VALIDATION_USERS
         allowed = CLASSES if labels == "expected" else REPORTED_CLASSES
         ev_entries, ev_probs = read_annotation_csv(ann / annotation_file(split, "events", labels), allowed, users)
@@ -242,6 +286,26 @@ class NEFER:
                     for k in g.frames) if g is not None else ()
         return {"raw": raw, "event_frames": evf, "rgb_frames": rgb}
 
+    def recording(self, i: int, index: dict | None = None) -> tuple[Path | None, str | None]:
+        """``(path, None)`` of sequence ``i``'s recording, or ``(None, what is wrong)``: the guessed
+        layout's file when it exists, else the one file named after the sequence id anywhere under the
+        root (``index``: :func:`find_recordings` of the root, built once when not given)."""
+        guess = self.paths(i)["raw"]
+        if guess.is_file():
+            return guess, None
+        if index is None:
+            if self._recordings is None:
+                self._recordings = find_recordings(self.root)
+            index = self._recordings
+        seq = self.entries[i][0].sequence
+        hits = index.get(seq[:-3], []) + index.get(seq, [])
+        if len(hits) == 1:
+            return hits[0], None
+        if not hits:
+            return None, (f"no recording {seq[:-3]}.raw anywhere under {self.root} (nor at {guess})")
+        return None, (f"{len(hits)} recordings named {seq[:-3]}.raw under {self.root}: "
+                      f"{'; '.join(map(str, hits[:4]))}; keep one")
+
     def face_box_path(self, i: int) -> Path:
         """Where sequence ``i``'s published face box would be (``annotations/face_boxes/<sequence>.json``)."""
         return self.annotations_dir / "face_boxes" / f"{self.entries[i][0].sequence}.json"
@@ -259,9 +323,11 @@ class NEFER:
             if self.modality == "events" and self.load == "events":
                 from nvlib.io import read_events
 
-                if not p["raw"].is_file():
-                    raise FileNotFoundError(f"NEFER recording {p['raw']} not found (sequence {e.sequence})")
-                events = read_events(p["raw"])
+                raw, why = self.recording(i)
+                if raw is None:
+                    raise FileNotFoundError(f"NEFER sequence {e.sequence}: {why}")
+                p["raw"] = raw
+                events = read_events(raw)
             else:
                 frames = _read_pngs(p["event_frames"] if self.modality == "events" else p["rgb_frames"],
                                     gray=self.modality == "events")

@@ -1,4 +1,5 @@
-"""Subject-independent splits: folds and train/val/test grouped by actor (AFEW-VA) or user (NEFER).
+"""Subject-independent splits: folds and train/val/test grouped by actor (AFEW-VA) or user (NEFER);
+and the fallback for too few groups, time segments of each clip (:func:`time_segments`).
 
 No group ever spans two folds or two splits. Assignment is deterministic: groups are ordered
 by a seeded shuffle of their sorted names, then placed greedily (largest first) into the fold
@@ -73,3 +74,37 @@ def group_split(groups: Sequence[str], fractions: tuple[float, float, float] = (
         split_of[g] = ("train", "val", "test")[s]
         load[s] += size[g]
     return [split_of[g] for g in groups]
+
+
+def time_segments(n_frames: int, n_parts: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of ``min(n_parts, n_frames)`` contiguous, near-equal parts covering ``n_frames``
+    frames in order (earlier parts take the remainder).
+
+    The fallback split of a conversion with too few groups for a split by group: each clip is cut in
+    time, part ``k`` is fold ``k`` and the fixed split is :func:`segment_splits`. Neighbouring parts of
+    one clip are not independent, so such a split is marked not subject-independent.
+    """
+    n_frames, n_parts = int(n_frames), int(n_parts)
+    if n_frames < 1 or n_parts < 1:
+        raise ValueError(f"need n_frames >= 1 and n_parts >= 1, got {n_frames} and {n_parts}")
+    k = min(n_parts, n_frames)
+    base, extra = divmod(n_frames, k)
+    out, start = [], 0
+    for i in range(k):
+        n = base + (1 if i < extra else 0)
+        out.append((start, n))
+        start += n
+    return out
+
+
+def segment_splits(n_parts: int) -> list[str]:
+    """The fixed split of a clip cut into ``n_parts`` time segments: the last part "test", the one before
+    "val", the others "train" (one part: "train"; two: "train", "test")."""
+    n_parts = int(n_parts)
+    if n_parts < 1:
+        raise ValueError(f"n_parts must be >= 1, got {n_parts}")
+    if n_parts == 1:
+        return ["train"]
+    if n_parts == 2:
+        return ["train", "test"]
+    return ["train"] * (n_parts - 2) + ["val", "test"]

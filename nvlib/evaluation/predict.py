@@ -1,14 +1,12 @@
-"""Evaluation of a trained valence-arousal model on a dataset: metrics tables and predictions.
+"""Evaluation of a trained valence-arousal model on a dataset: predictions and their scores.
 
 Scoring follows ``nvlib.evaluation.metrics`` (emonet's definitions, predictions clipped to [-1, 1]) over
 the whole set, as the paper's Tables 1-4, or per clip (``per_clip=True``). The reference
 "predict-the-mean" baseline predicts the training-set mean (valence, arousal) for every frame.
+Results files live in :mod:`nvlib.evaluation.results`, the tables built from them in
+:mod:`nvlib.evaluation.tables`.
 """
 from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +16,6 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from nvlib.evaluation import metrics as M
-from nvlib.workbook.atomic import write_text
 
 
 def batch_xy(batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,96 +118,3 @@ def dataset_labels(dataset: Dataset) -> np.ndarray:
         return np.asarray(dataset.labels(), dtype=np.float64).reshape(-1, 2)
     return np.concatenate([np.asarray(dataset[i]["va"], dtype=np.float64).reshape(-1, 2)
                            for i in range(len(dataset))])
-
-
-def va_table(results: dict, n_bits: int, paper: dict, paper_source: str, paper_backbone) -> list[dict]:
-    """Rows of a paper-style valence-arousal table (Tables 1 and 2 of Berlincioni et al.).
-
-    One row per trained model (``results``: ``{name: run_experiment(...) result}``), then
-    predict-the-train-mean, then the published numbers ``paper[name] = (arousal RMSE, PCC, SAGR,
-    valence RMSE, PCC, SAGR)`` labelled ``paper_source``. ``paper_backbone``: the backbone the paper
-    states, a string or a function of the model name. Columns: model, source, backbone, params_M,
-    n_bits, then arousal and valence RMSE, PCC, CCC, SAGR (the paper does not report CCC).
-    """
-    from nvlib.models import DISPLAY_NAMES
-
-    rows = [{"model": DISPLAY_NAMES[name], "source": "this run", "backbone": r["backbone"],
-             "params_M": r["params"]["total"] / 1e6, "n_bits": r["n_bits"], **M.metrics_row(r["metrics"])}
-            for name, r in results.items()]
-    base = next(iter(results.values()))["baseline"]
-    rows.append({"model": "predict-the-mean", "source": "this run", "backbone": "none", "params_M": 0.0,
-                 "n_bits": int(n_bits), **M.metrics_row(base)})
-    for name in results:
-        a = paper[name]
-        rows.append({"model": DISPLAY_NAMES[name], "source": paper_source,
-                     "backbone": paper_backbone(name) if callable(paper_backbone) else paper_backbone,
-                     "params_M": None, "n_bits": 8,
-                     "arousal_rmse": a[0], "arousal_pcc": a[1], "arousal_ccc": None, "arousal_sagr": a[2],
-                     "valence_rmse": a[3], "valence_pcc": a[4], "valence_ccc": None, "valence_sagr": a[5]})
-    return rows
-
-
-def write_results_json(path: str | os.PathLike, *, model: str, metrics: dict, config: dict, backbone: str,
-                       baseline: dict | None = None, extra: dict | None = None) -> Path:
-    """Atomically write one model's results (metrics + config + backbone) as JSON.
-
-    Paths inside the repository are written relative to its root (no machine paths in committed files).
-    """
-    from nvlib.workbook.paths import repo_root
-
-    root = str(repo_root()) + os.sep
-
-    def clean(o):
-        if isinstance(o, dict):
-            return {str(k): clean(v) for k, v in o.items() if k != "clips"}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        if isinstance(o, (np.floating, np.integer)):
-            return o.item()
-        if isinstance(o, Path):
-            o = str(o)
-        if isinstance(o, str):
-            return o.replace(root, "")
-        return o
-
-    doc = {"model": model, "backbone": backbone, "metrics": clean(metrics), "config": clean(config),
-           "mean_baseline": clean(baseline) if baseline is not None else None, **clean(extra or {})}
-    return write_text(path, json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def read_results_json(path: str | os.PathLike) -> dict:
-    """Read a results JSON written by ``write_results_json`` (clear error naming a bad file)."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: cannot read results JSON ({e})") from e
-    for k in ("model", "metrics", "backbone"):
-        if k not in doc:
-            raise ValueError(f"{path}: results JSON lacks {k!r}")
-    return doc
-
-
-def gain_over_mean(results: dict) -> list[dict]:
-    """Per model: mean of valence and arousal RMSE against predict-the-train-mean on the same test frames.
-
-    ``results``: ``{name: run_experiment(...) result}``. Rows hold ``model``, ``rmse``, ``mean_rmse`` and
-    ``gain`` (relative RMSE reduction; > 0 means the model beats the mean).
-    """
-    rows = []
-    for name, r in results.items():
-        ours = (r["metrics"]["valence"]["rmse"] + r["metrics"]["arousal"]["rmse"]) / 2
-        base = (r["baseline"]["valence"]["rmse"] + r["baseline"]["arousal"]["rmse"]) / 2
-        rows.append({"model": name, "rmse": ours, "mean_rmse": base, "gain": (base - ours) / base})
-    return rows
-
-
-def require_gain_over_mean(results: dict, min_gain: float = 0.05) -> list[dict]:
-    """:func:`gain_over_mean`, raising ``AssertionError`` naming every model whose gain is below ``min_gain``
-    (the acceptance check the notebooks run on the synthetic faces, where learning must be visible)."""
-    rows = gain_over_mean(results)
-    bad = [f"{r['model']} (mean RMSE {r['rmse']:.3f} vs predict-the-mean {r['mean_rmse']:.3f})"
-           for r in rows if not r["gain"] >= min_gain]
-    if bad:
-        raise AssertionError(f"models not beating predict-the-mean by {100 * min_gain:.0f} %: {', '.join(bad)}")
-    return rows

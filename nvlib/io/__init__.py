@@ -1,4 +1,4 @@
-"""Event file input/output: one reader, streaming, writers and a fast cache.
+"""Event file input/output: one reader, streaming, writers and an event cache.
 
 Public API (see CONTRACTS.md):
 

@@ -9,7 +9,7 @@ The JSON header holds ``n``, ``sensor_size`` and, per column, ``dtype``, ``offse
 ``nbytes`` and ``codec``: ``"raw"`` (memory-mappable with :func:`numpy.memmap`) or
 ``"zlib"`` (deflate; ``t`` is delta-encoded first). Raw columns are the default:
 reading maps the file and copies the columns into one :data:`~nvlib.events.EVENT_DTYPE`
-array, several times faster than decoding a ``.raw`` file.
+array (``bench/io.py`` times it against decoding the ``.raw`` file: ``bench/RESULTS.md``).
 
 Column dtypes are the file format's own (:data:`DISK_DTYPES`: ``x``, ``y`` ``<i2``, ``t``
 ``<i8`` microseconds, ``p`` ``|u1`` 0/1), not the in-memory ``EVENT_DTYPE`` (whose ``p`` is

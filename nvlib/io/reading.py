@@ -61,6 +61,8 @@ def detect_format(path) -> str:
                               "EVT 3.0; pass format='evt3' or format='evt2'")
     if ext == ".dat":
         return "dat"
+    if ext == ".aedat4":  # a damaged magic is reported by the AEDAT4 checks, with its byte offset
+        return "aedat4"
     if ext in (".txt", ".csv") or head[:1] in b"#0123456789":
         return "v2e_text"
     raise FormatError(path, 0, f"unknown event file format (first bytes {head[:8]!r}); expected one of "

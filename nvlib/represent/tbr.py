@@ -13,22 +13,24 @@ Conventions (the authors' group, the defaults here):
 tonic's ``ToBinaRep`` (Barchid et al. 2022, *Bina-Rep*) makes the opposite choices: the oldest slice is the
 most significant bit and polarities are kept apart; ``msb_newest=False, polarity=True`` reproduces it.
 
-Implementation: with numba, back-to-back windows are one compiled pass over the event fields (each event
-ORs its slice's bit into the current window's code buffer; a finished window is written out and the buffer
-cleared; the buffer is ceil(N/8) byte planes, so the plane being written stays in cache). Otherwise, and for
-sliding windows: events are time-sorted, so every (window, slice) pair is one contiguous run of events found
-with ``searchsorted``; each run ORs its bit into the window's code buffer with one fancy-indexed ``|=``
-(exact with repeated pixels because all events of a run carry the same bit), and a finished window is
-normalised into the output while still in cache. Either way only one window's code words are held: N·H·W
-bits in flight, never one frame per slice. Sparse streams (fewer than 64
-events per run on average) switch to one masked OR pass per bit over all events at once.
+Implementation: back-to-back windows (:func:`tbr`) and aligned or arbitrary windows (:func:`tbr_windows`,
+:func:`tbr_aligned`) are compiled passes over the event records (:mod:`nvlib.represent._compiled`): each
+event ORs its slice's bit into the current window's code buffer (ceil(N/8) byte planes); a finished window
+is written out and the buffer cleared. The numpy path runs for sliding windows (``stride_us``) and for
+input the compiled passes refuse (unsorted times: it sorts; a bad event: it names it; window starts out
+of order). It finds every (window, slice) pair as one contiguous run of the time-sorted events with
+``searchsorted``; each run ORs its bit into the window's code buffer with one fancy-indexed ``|=`` (exact
+with repeated pixels because all events of a run carry the same bit), and a finished window is
+normalised into the output; streams with fewer than 64 events per run on average take one masked OR pass
+per bit over all events instead. Either way only one window's code words are held, never one frame per
+slice. Both paths give the same arrays.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from nvlib.represent import _compiled
-from nvlib.represent._input import Columns, check_bits, check_count, check_delta_t, columns
+from nvlib.represent._input import Columns, check_bits, check_delta_t, columns
 from nvlib.represent.windows import aligned_windows, window_starts
 
 #: switch to the vectorised per-bit pass when runs hold fewer events than this on average

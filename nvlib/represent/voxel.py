@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nvlib.represent import _compiled
 from nvlib.represent._input import check_count, columns
 
 
@@ -21,9 +20,6 @@ def voxel_grid(events, sensor_size=None, n_bins=5) -> np.ndarray:
     b = check_count(n_bins, "n_bins")
     if b == 0:
         raise ValueError("n_bins must be at least 1")
-    fast = _voxel_compiled(events, sensor_size, b)
-    if fast is not None:
-        return fast
     cols = columns(events, sensor_size)
     h, w = cols.height, cols.width
     if len(cols) == 0:
@@ -40,17 +36,3 @@ def voxel_grid(events, sensor_size=None, n_bins=5) -> np.ndarray:
     nxt = ti + 1 < b
     right = np.bincount((ti[nxt] + 1) * plane + pix[nxt], weights=(pol * frac)[nxt], minlength=b * plane)
     return (left + right).astype(np.float32).reshape(b, h, w)
-
-
-def _voxel_compiled(events, sensor_size, b: int):
-    """:func:`voxel_grid` by :func:`~nvlib.represent._compiled.voxel_pass` (identical sums), or None where
-    the numpy path runs: no numba, no events or no polarity field, unsorted times (it sorts) or a bad
-    event (it names it)."""
-    f = _compiled.fields(events, sensor_size)
-    if f is None or not f.has_p or f.t.shape[0] == 0 or _compiled.check_pass(f.ev, f.pol, f.w, f.h):
-        return None
-    t, w, h = f.t, f.w, f.h
-    left, right = np.zeros(b * h * w), np.zeros(b * h * w)
-    _compiled.voxel_pass(f.ev, w, h, b, int(t[-1] - t[0]) or 1, left, right)
-    left += right
-    return left.astype(np.float32).reshape(b, h, w)

@@ -1,4 +1,4 @@
-"""RGB video -> DVS events with v2e's pixel model (paper Section 3), event for event, fast.
+"""RGB video -> DVS events with v2e's pixel model (paper Section 3), event for event.
 
 Public API::
 

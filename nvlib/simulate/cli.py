@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--cache", default=None, help="project event cache (nvlib.io.read_cache)")
     o.add_argument("--evt3", default=None, help="Prophesee EVT 3.0 .raw")
     parser.add_argument("--device", default="cpu",
-                        help="torch device: cpu, cuda, cuda:1 ... (cpu, with numba, is the faster: see DVSEmulator)")
+                        help="torch device of the per-pixel state: cpu (default), cuda, cuda:1 ...")
     parser.add_argument("--no_progress", action="store_true", help="no progress bar")
 
 

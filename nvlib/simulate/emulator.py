@@ -89,11 +89,8 @@ class DVSEmulator:
         params: :class:`DVSParams`.
         sensor_size: ``(W, H)``; None takes it from the first frame.
         device: where the dense per-pixel state lives: ``"cpu"`` (numpy + OpenCV look-up
-            tables) or a torch device such as ``"cuda"``; event expansion runs on the host. The CPU
-            with the compiled kernels is the faster: in ``bench/simulate.py`` on one H100 machine
-            (346x260 and 640x360 face clips) the CUDA path gave 77-900 frames/s, the compiled CPU
-            path on one of its threads 243-3479 frames/s (1.6-5.0x more per case). A GPU pays off
-            for the models, not here.
+            tables) or a torch device such as ``"cuda"``; event expansion runs on the host.
+            ``bench/simulate.py --device cuda`` times a device against the CPU (``bench/RESULTS.md``).
         replay_v2e_shuffle: draw v2e's per-sub-step ``randperm`` calls from the generator when
             noise is on, so noise events equal v2e's on the CPU (costs O(events)).
         kernels: ``"auto"`` (compiled numba kernels when numba is installed, for the CPU and
@@ -183,7 +180,7 @@ class DVSEmulator:
 
     def _live_stream(self) -> "_rng.TorchStream":
         """The generator's state in :attr:`_stream`, read from torch once and then kept there while
-        only compiled code draws (each torch call costs tens of microseconds per frame)."""
+        only compiled code draws (no torch call per frame for these draws)."""
         if not self._stream_live:
             self._stream.load(self._gen)
             self._stream_live = True

@@ -50,11 +50,11 @@ class DVSParams:
             per frame, plus v2e's per-sub-step shuffles), so that noise events equal v2e's (CPU)
             for the same seed. ``"fast"``: numpy's PCG64 seeded with ``seed``, leak jitter from a
             pool of normals, shot noise drawn sparsely with v2e's per-pixel probabilities
-            (O(noise events)): same statistics, other realisation. It is the faster choice where
-            v2e's draws run in torch (without numba, on a GPU, or where this torch draws otherwise
-            than :mod:`nvlib.simulate.rng` checks for); with numba on the CPU both run at about the
-            same speed (``bench/simulate.py``). Thresholds and per-pixel leak rates always come
-            from torch's generator.
+            (O(noise events)): same statistics, other realisation, drawn without torch's generator
+            (where v2e's draws cannot run in compiled code: without numba, on a GPU, or where this
+            torch draws otherwise than :mod:`nvlib.simulate.rng` checks for, they are torch calls;
+            ``bench/simulate.py`` times both, ``bench/RESULTS.md``). Thresholds and per-pixel leak
+            rates always come from torch's generator.
     """
 
     pos_thres: float = 0.2

@@ -16,7 +16,7 @@ MT19937 (Matsumoto & Nishimura, ACM TOMACS 1998; ATen ``MT19937RNGEngine.h``), a
 * ``torch.randperm(n)`` (n < 2**32/20) makes ``n - 1`` draws.
 
 :class:`TorchStream` takes the state of a ``torch.Generator`` (``get_state``), makes those draws
-with numba kernels (several times faster than torch's per-element CPU loop), and writes the state
+with numba kernels (``bench/simulate.py`` times them against torch's own draws), and writes the state
 back (``set_state``) so that torch can go on drawing. :func:`stream_matches_torch` and
 :func:`normals_match_torch` check, once per process, that this torch draws as described (the
 normals depend on the CPU torch dispatches to); callers fall back to torch otherwise.
