@@ -268,34 +268,37 @@ def test_represent_hand_computed_on_every_polarity_dtype(kind, path, monkeypatch
     assert ev.array.tobytes() == make_events(*SMALL, (3, 2)).array.tobytes()
 
 
+import numpy as np
+import pytest
+
+
 @pytest.mark.parametrize("kind", ["events", "asarray"])
 def test_compiled_passes_take_int8_polarities(kind, monkeypatch):
-    """EVENT_DTYPE (int8 p) is read by the compiled passes, not sent to the numpy fallback; their polarity
+    """EVENT_DTYPE (int8 p) is read by the compiled TBR passes, not sent to the numpy fallback; their polarity
     check sees -1 (int8) as invalid."""
-    from nvlib.represent import _compiled, histogram, time_surface, voxel_grid
+    from nvlib.represent import _compiled, tbr, tbr_aligned
 
     if _compiled._numba is None:
         pytest.skip("numba not installed")
     ev = synthetic()
     events = INPUTS[kind](ev)
     f = _compiled.fields(events, ev.sensor_size)
-    assert f is not None and f.has_p and f.ev.dtype == EVENT_DTYPE
+    assert f is not None and f.ev.dtype == EVENT_DTYPE
     assert not _compiled.check_pass(f.ev, f.pol, f.w, f.h)
     bad = ev.array.copy()
     bad["p"][1234] = -1
     assert _compiled.check_pass(bad, True, f.w, f.h)
     with pytest.raises(ValueError, match="event 1234 has polarity -1"):
-        voxel_grid(bad, ev.sensor_size)
+        tbr(bad, ev.sensor_size, polarity=True)
 
     calls = []
-    for name in ("histogram_pass", "last_times_pass", "voxel_pass"):
+    for name in ("tbr_pass", "tbr_windows_pass"):
         real = getattr(_compiled, name)
         monkeypatch.setattr(_compiled, name, lambda *a, _r=real, _n=name: (calls.append(_n), _r(*a))[1])
-    fast = (histogram(events, ev.sensor_size, delta_t_us=50_000), time_surface(events, ev.sensor_size, tau_us=9_000),
-            voxel_grid(events, ev.sensor_size, n_bins=4))
-    assert {"histogram_pass", "last_times_pass", "voxel_pass"} <= set(calls)
+    ends = np.sort(ev.t[::max(1, len(ev) // 7)])[1:]
+    fast = (tbr(events, ev.sensor_size, polarity=True), tbr_aligned(events, ev.sensor_size, ends, polarity=True))
+    assert {"tbr_pass", "tbr_windows_pass"} <= set(calls)
     monkeypatch.setattr(_compiled, "fields", lambda *a, **k: None)
-    slow = (histogram(events, ev.sensor_size, delta_t_us=50_000), time_surface(events, ev.sensor_size, tau_us=9_000),
-            voxel_grid(events, ev.sensor_size, n_bins=4))
+    slow = (tbr(events, ev.sensor_size, polarity=True), tbr_aligned(events, ev.sensor_size, ends, polarity=True))
     for a, b in zip(fast, slow):
         np.testing.assert_array_equal(a, b)
