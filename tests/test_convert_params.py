@@ -15,13 +15,13 @@ from nvlib.datasets import cache as C
 COMMON = {"representation": "tbr", "dvs": "default", "dvs_seed": 0, "margin": 0.25, "windows": "consecutive",
           "upsample": "auto", "n_bits": 8, "delta_t_us": 5000}
 PINNED = [
-    ("afew-va", lambda: afewva_params("/data/AFEW-VA"), "afew-va_tbr8b_dt5000us_s128_700c93a9",
+    ("afew-va", lambda: afewva_params("AFEW-VA"), "afew-va_tbr8b_dt5000us_s128_700c93a9",
      {**COMMON, "size": 128, "fps": 25.0, "labels_kind": "annotated", "source_root": "AFEW-VA"}),
-    ("afew-va", lambda: afewva_params("/data/afew", n_bits=16, size=64, fps=30, dvs="clean", upsample=1),
+    ("afew-va", lambda: afewva_params("afew", n_bits=16, size=64, fps=30, dvs="clean", upsample=1),
      "afew-va_tbr16b_dt5000us_s64_2eb0c648",
      {**COMMON, "n_bits": 16, "size": 64, "fps": 30.0, "dvs": "clean", "upsample": 1, "labels_kind": "annotated",
       "source_root": "afew"}),
-    ("afew-va-derived", lambda: afewva_params("/d/AFEW-VA", delta_t_us=2500, upsample="4", extra={"note": "x"},
+    ("afew-va-derived", lambda: afewva_params("AFEW-VA", delta_t_us=2500, upsample="4", extra={"note": "x"},
                                               labels_kind="derived"),
      "afew-va-derived_tbr8b_dt2500us_s128_c2bb3c25",
      {**COMMON, "delta_t_us": 2500, "size": 128, "fps": 25.0, "upsample": 4, "labels_kind": "derived",
@@ -44,9 +44,9 @@ PINNED = [
      "samples_tbr8b_dt5000us_s16_fb6569f1",
      {**COMMON, "size": 16, "margin": 0.15, "labels_kind": "derived", "max_frames": 12,
       "label_source": "perceived", "detect_every": 5}),
-    ("nefer-expected", lambda: nefer_params("/data/NEFER"), "nefer-expected_tbr8b_dt5000us_s128_e6b2b67a",
+    ("nefer-expected", lambda: nefer_params("NEFER"), "nefer-expected_tbr8b_dt5000us_s128_e6b2b67a",
      {**COMMON, "size": 128, "labels_kind": "derived", "nefer_labels": "expected", "source_root": "NEFER"}),
-    ("nefer-reported", lambda: nefer_params("/data/nefer", "reported", n_bits=16, size=64),
+    ("nefer-reported", lambda: nefer_params("nefer", "reported", n_bits=16, size=64),
      "nefer-reported_tbr16b_dt5000us_s64_fbd132b7",
      {**COMMON, "n_bits": 16, "size": 64, "labels_kind": "derived", "nefer_labels": "reported",
       "source_root": "nefer"}),
@@ -65,7 +65,7 @@ def test_cache_names_and_params_json_of_earlier_caches_are_kept(source, make, na
 
 
 def test_params_json_text_is_unchanged():
-    text = C.dumps(afewva_params("/data/AFEW-VA").to_dict())
+    text = C.dumps(afewva_params("AFEW-VA").to_dict())
     assert text == ('{\n  "delta_t_us": 5000,\n  "dvs": "default",\n  "dvs_seed": 0,\n  "fps": 25.0,\n'
                     '  "labels_kind": "annotated",\n  "margin": 0.25,\n  "n_bits": 8,\n  "representation": "tbr",\n'
                     '  "size": 128,\n  "source_root": "AFEW-VA",\n  "upsample": "auto",\n'
