@@ -22,6 +22,20 @@ def test_one_parameters_cell_and_round_trip(src):
     jupytext.compare.compare_notebooks(ipynb, nb, fmt="py:percent")
 
 
+@pytest.mark.parametrize("src", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter(src):
+    """papermill's parameter inspection (`papermill --help-notebook`, sweeps) splits on '=': a second '='
+    in a line (e.g. in its comment) makes it skip that parameter with a warning."""
+    from papermill.translators import PythonTranslator
+
+    nb = jupytext.read(src)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [ln.split("=")[0].strip() for ln in cell.source.splitlines()
+                if ln.strip() and not ln.startswith((" ", "#")) and "=" in ln]
+    found = [p.name for p in PythonTranslator.inspect(cell)]
+    assert found == assigned, f"{src.name}: papermill cannot read {sorted(set(assigned) - set(found))}"
+
+
 def test_papermill_injects_parameters(tmp_figures, tmp_path, root):
     ipynb = reproduce.build_notebook(root / "notebooks" / "00_quickstart.py")
     reproduce.run_notebook(ipynb, tmp_path / "out.ipynb", {"n_show": 2, "max_frames": 7}, root,
