@@ -10,7 +10,7 @@
 - :mod:`nvlib.convert.videos`: a user's own videos and labels CSV; :mod:`nvlib.convert.identity`: the
   source digest that decides whether a converted clip is still current.
 """
-from nvlib.convert.jobs import (GROUPINGS, STAGES, Job, SkipClip, afewva_jobs, convert_clip, nefer_face_box, nefer_jobs,
+from nvlib.convert.jobs import (GROUPINGS, STAGES, Job, SkipClip, afewva_jobs, convert_clip, nefer_jobs,
                                 samples_jobs, synthetic_jobs, upsampled)
 from nvlib.convert.params import ConvertParams, GeneratorParams, as_params, clip_seed, dvs_params
 from nvlib.convert.prepare import prepare_sample_clips, prepare_synthetic_va, resolve_va_cache
@@ -24,6 +24,6 @@ __all__ = ["ConversionError", "ConversionResult", "ConvertParams", "DEFAULT_MAX_
            "GeneratorParams", "Job", "STAGES", "SkipClip", "afewva_jobs", "afewva_params", "as_params",
            "cache_dir_for", "clip_seed", "convert_afewva", "convert_clip", "convert_nefer", "convert_one",
            "convert_samples", "convert_samples_result", "convert_synthetic", "convert_videos", "dvs_params",
-           "nefer_face_box", "nefer_jobs", "nefer_params", "open_cache", "parse_shard", "prepare_sample_clips",
+           "nefer_jobs", "nefer_params", "open_cache", "parse_shard", "prepare_sample_clips",
            "prepare_synthetic_va", "resolve_va_cache", "run_conversion", "samples_jobs", "samples_params",
            "synthetic_jobs", "synthetic_params", "upsampled", "videos_params"]

@@ -210,12 +210,7 @@ def _load_samples(job: Job, params: ConvertParams) -> FrameClip:
         raise SkipClip(path, f"clip has {frames.shape[0]} frame(s); at least 2 needed")
     va, emos = derived_va(job.clip, frames.shape[0], params.label_source)
     info: dict = {"group": job.group}
-    try:
-        box = faces.detect_clip_box(frames, every=params.detect_every, margin=params.margin)
-        info["box_source"] = "haar"
-    except ValueError:
-        box = faces.centre_box(frames.shape[2], frames.shape[1])
-        info["box_source"] = "centre (no face detected)"
+    box, info["box_source"] = faces.clip_face_box(frames, every=params.detect_every, margin=params.margin)
     info.update(labels_kind="derived", emotions=sorted(set(emos)))
     return FrameClip(frames, fps, va, box, info)
 
@@ -318,26 +313,8 @@ def _events_csv(split: str, labels: str) -> str:
     return annotation_file(split, "events", labels)
 
 
-def nefer_face_box(ev) -> tuple[FaceBox, str]:
-    """Face box of a real recording and where it came from: Haar on the blurred log event-count image
-    (side grown by 1.3), else a central square of 0.9 of the shorter side."""
-    import cv2
-
-    from nvlib.datasets import faces
-
-    W, H = ev.sensor_size
-    img = np.zeros((H, W), np.float64)
-    np.add.at(img, (ev.y.astype(np.int64), ev.x.astype(np.int64)), 1.0)
-    img = np.log1p(img)
-    img = (255 * img / max(img.max(), 1e-9)).astype(np.uint8)
-    img = cv2.GaussianBlur(img, (0, 0), 2)
-    box = faces.detect_face(img, scale=1.3)
-    if box is not None:
-        return box, "haar (event-count image)"
-    return faces.centre_box(W, H, 0.9), "centre (no face detected)"
-
-
 def _convert_nefer(job: Job, params: ConvertParams, timings: dict, t0: float):
+    from nvlib.datasets import faces
     from nvlib.datasets.nefer import CLASSES, read_face_box
     from nvlib.datasets.samples import CIRCUMPLEX
     from nvlib.events import make_events
@@ -359,7 +336,7 @@ def _convert_nefer(job: Job, params: ConvertParams, timings: dict, t0: float):
         except ValueError as e:
             raise SkipClip(box_file, str(e).removeprefix(f"{box_file}: ")) from e
     else:
-        box, src = nefer_face_box(ev)
+        box, src = faces.event_face_box(ev)
     x0, y0, side = box
     S = params.size
     sub = ev.array[box.contains(ev.x, ev.y)]

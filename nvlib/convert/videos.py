@@ -289,10 +289,5 @@ def load_video_clip(job, params):
         frame_index, ann_index, va = np.arange(a, b + 1), fr, vals
         info.update(label_mode="frame", labels_file=Path(labels_file).name, labelled_frames=int(len(fr)),
                     frames_used=[a, b])
-    try:
-        box = faces.detect_clip_box(frames, every=params.detect_every, margin=params.margin)
-        info["box_source"] = "haar"
-    except ValueError:
-        box = faces.centre_box(frames.shape[2], frames.shape[1])
-        info["box_source"] = "centre (no face detected)"
+    box, info["box_source"] = faces.clip_face_box(frames, every=params.detect_every, margin=params.margin)
     return FrameClip(frames, fps, va, box, info, frame_index=frame_index, ann_index=ann_index)

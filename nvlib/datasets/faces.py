@@ -145,3 +145,32 @@ def centre_box(width: int, height: int, frac: float = 0.8) -> FaceBox:
     """A central square of side ``frac·min(W, H)``: the fallback when no face is found
     (:meth:`FaceBox.central`)."""
     return FaceBox.central(width, height, frac)
+
+
+def clip_face_box(frames: np.ndarray, every: int = 5, margin: float = 0.15) -> tuple[FaceBox, str]:
+    """One face box for a (T, H, W) uint8 gray clip and where it came from: Haar detections smoothed
+    (:func:`detect_clip_box`, source ``"haar"``), else the central square of 0.8 of the shorter side
+    (``"centre (no face detected)"``)."""
+    try:
+        return detect_clip_box(frames, every=every, margin=margin), "haar"
+    except ValueError:
+        return centre_box(frames.shape[2], frames.shape[1]), "centre (no face detected)"
+
+
+def event_face_box(ev) -> tuple[FaceBox, str]:
+    """Face box of an event recording (:class:`nvlib.events.Events`) and where it came from: Haar on the
+    blurred log event-count image (side grown by 1.3, ``"haar (event-count image)"``), else a central
+    square of 0.9 of the shorter side (``"centre (no face detected)"``). Used where a dataset ships no
+    boxes (NEFER's repository has none)."""
+    import cv2
+
+    W, H = ev.sensor_size
+    img = np.zeros((H, W), np.float64)
+    np.add.at(img, (np.asarray(ev.y, np.int64), np.asarray(ev.x, np.int64)), 1.0)
+    img = np.log1p(img)
+    img = (255 * img / max(img.max(), 1e-9)).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 2)
+    box = detect_face(img, scale=1.3)
+    if box is not None:
+        return box, "haar (event-count image)"
+    return centre_box(W, H, 0.9), "centre (no face detected)"
