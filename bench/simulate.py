@@ -23,8 +23,21 @@ Inputs: the first ``--frames`` frames of sample clips as the converter prepares 
 square resized to 128x128, optical-flow upsampling to at least one sub-frame per 5 ms), and as the
 explorer and notebooks 01/02 do (native size; crema_1001_HAP resized to the DVS346's 346x260).
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--part loop|kernels|all] [--frames 60] [--device cuda]
-        [--kernels numpy] [--rounds 3]
+Part ``v2e`` (the peer itself): v2e's own ``EventEmulator`` (SensorsINI/v2e, a checkout outside this
+repository given by ``--v2e PATH`` or the environment variable ``V2E_ROOT``; modules v2e imports only for
+its GUI and output writers are replaced by empty modules when they are not installed) against
+``DVSEmulator`` on the same gray frames, per preset: both streamed frame by frame in-process, warm, best
+of ``--rounds`` rounds alternating the two (median of the per-round ratios); the ratio, the ratio against
+the per-sub-step loop above, and for the noisy presets the
+exact-draw floor: the time torch's generator alone needs for the draws v2e makes (per frame H*W normals,
+one ``randperm`` per sub-step, H*W uniforms). Per-pixel, per-polarity event counts of v2e and of
+``noise_rng="v2e"`` are checked equal. Without a v2e checkout the part says so and prints only the loop.
+
+Part ``startup``: wall time of ``nvlib simulate --help`` and of ``nvlib simulate`` on a 2 s sample clip in
+fresh processes, against the ``python -c "import torch"`` floor.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/simulate.py [--part loop|kernels|v2e|startup|all] [--frames 60]
+        [--device cuda] [--kernels numpy] [--rounds 3] [--v2e PATH]
 """
 from __future__ import annotations
 
@@ -258,6 +271,33 @@ def interleaved(label: str, fast, plain, rounds: int) -> None:
           f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); {len(a)} events", flush=True)
 
 
+def shot_compare(label: str, frames, times, p: DVSParams, rounds: int) -> None:
+    """SparseShot.draw (numba) against the numpy fallback with the same buckets, on a clip's frames."""
+    from nvlib.simulate.shot import DENSE_Q, _shot_sparse_numpy
+    emu = DVSEmulator(p)
+    emu.step(frames[0], times[0])
+    emu.step(frames[1], times[1])  # makes the SparseShot
+    shot = emu._shot
+    tables = [emu._shot_table(float(t1 - t0), f) for f, t0, t1 in zip(frames[1:], times[:-1], times[1:])]
+    flat = [np.ascontiguousarray(f).reshape(-1) for f in frames[1:]]
+
+    def fast():
+        return sum(sum(len(x) for x in shot.draw(f, tb)) for f, tb in zip(flat, tables))
+
+    def plain():
+        return sum(sum(len(x) for x in _shot_sparse_numpy(f, tb, float(tb.max()), shot.pre_pos, shot.pre_neg,
+                                                          shot.order, shot.bstart, shot.bmax, shot._rng, DENSE_Q))
+                   for f, tb in zip(flat, tables))
+    na, nb = fast(), plain()
+    ratios = []
+    for _ in range(rounds):
+        tf, _ = timed(fast, repeat=2)
+        tp, _ = timed(plain, repeat=2)
+        ratios.append(tp / tf)
+    print(f"  {label:<62s} {tf * 1e3:7.2f} ms vs {tp * 1e3:7.2f} ms: median {float(np.median(ratios)):5.2f}x "
+          f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); {na} vs {nb} shot events", flush=True)
+
+
 def kernels_part(args) -> None:
     from nvlib.simulate import simulate_frames
 
@@ -277,6 +317,12 @@ def kernels_part(args) -> None:
                         lambda: simulate_frames(frames, times_s=times, params=p, kernels="numba").array,
                         lambda: simulate_frames(frames, times_s=times, params=p, kernels="numpy").array,
                         args.rounds)
+    print("fast shot noise (nvlib.simulate.shot): compiled draw against its numpy fallback, per clip "
+          "(compiled ms vs numpy ms; other realisations, so counts are compared, not events)")
+    for label, (frames, times) in inputs[3:]:
+        for pname, p in (("noisy", DVSParams.preset("noisy", seed=1, noise_rng="fast")),
+                         ("DVSParams()", DVSParams(seed=1, noise_rng="fast"))):
+            shot_compare(f"{label}, {len(frames)} frames, {pname}", frames, times, p, args.rounds)
     print("compiled noise draws against torch's draws, compiled kernels, DVSParams() (compiled ms vs torch ms)")
     for label, (frames, times) in inputs:
         p = params["DVSParams()"]
@@ -285,9 +331,175 @@ def kernels_part(args) -> None:
                     lambda: torch_draws(frames, times, p), args.rounds)
 
 
+# ----------------------------------------------------------------------------- part v2e
+V2E_CASES = [  # (label, clip, size (W, H), v2e EventEmulator arguments, frames)
+    ("CREMA-D ANG 480x360, noisy (sigma 0.05, 30 Hz, leak 0.1 Hz, shot 5 Hz)", "crema_1001_ANG", (480, 360),
+     dict(pos_thres=0.2, neg_thres=0.2, sigma_thres=0.05, cutoff_hz=30.0, leak_rate_hz=0.1, shot_noise_rate_hz=5.0,
+          refractory_period_s=0.0), 60),
+    ("Pexels 640x360, thresholds only (sigma 0.03)", "pexels_wolfganglanger", (640, 360),
+     dict(pos_thres=0.2, neg_thres=0.2, sigma_thres=0.03, cutoff_hz=0.0, leak_rate_hz=0.0, shot_noise_rate_hz=0.0,
+          refractory_period_s=0.0), 20),
+    ("CREMA-D HAP 480x360, thresholds only", "crema_1001_HAP", (480, 360),
+     dict(pos_thres=0.2, neg_thres=0.2, sigma_thres=0.03, cutoff_hz=0.0, leak_rate_hz=0.0, shot_noise_rate_hz=0.0,
+          refractory_period_s=0.0), 56),
+    ("Pexels 346x260, low-pass 30 Hz + refractory 1 ms", "pexels_wolfganglanger", (346, 260),
+     dict(pos_thres=0.2, neg_thres=0.2, sigma_thres=0.03, cutoff_hz=30.0, leak_rate_hz=0.0, shot_noise_rate_hz=0.0,
+          refractory_period_s=0.001), 40),
+]
+
+
+def import_v2e(root: str):
+    """v2e's ``EventEmulator`` from a checkout at ``root``; GUI/output-only imports that are not installed
+    (screeninfo, easygui, engineering_notation, dv_processing) become empty modules."""
+    import logging
+    import types
+    stubs = {"screeninfo": {"get_monitors": lambda: []}, "easygui": {},
+             "engineering_notation": {"EngNumber": lambda *a, **k: str(a[0]) if a else ""}, "dv_processing": {}}
+    for name, attrs in stubs.items():
+        try:
+            __import__(name)
+        except ImportError:
+            mod = types.ModuleType(name)
+            mod.__dict__.update(attrs)
+            sys.modules[name] = mod
+    sys.path.insert(0, os.path.abspath(root))
+    from v2ecore.emulator import EventEmulator
+    logging.getLogger("v2ecore").setLevel(logging.ERROR)
+    logging.disable(logging.WARNING)  # v2e warns on every frame without events
+    return EventEmulator
+
+
+def v2e_run(EventEmulator, frames, times, kw) -> list:
+    torch.manual_seed(0)
+    emu = EventEmulator(**kw, leak_jitter_fraction=0.1, noise_rate_cov_decades=0.1, seed=1, device="cpu")
+    out = []
+    for fr, t in zip(frames, times):
+        ev = emu.generate_events(fr, t)
+        if ev is not None:
+            out.append(ev)
+    return out
+
+
+def counts_per_pixel(xs, ys, ps, size) -> np.ndarray:
+    w, h = size
+    return np.bincount((np.asarray(ps, np.int64) * h + np.asarray(ys, np.int64)) * w + np.asarray(xs, np.int64),
+                       minlength=2 * w * h)
+
+
+def exact_draws(frames, times, p: DVSParams) -> int:
+    """torch's CPU generator alone making v2e's draws for this clip (nothing else computed): per frame
+    after the first, H*W normals (leak), one randperm per sub-step with that sub-step's event count (v2e's
+    shuffle), H*W uniforms (shot noise); the sub-step counts come from a run of the emulator, cached
+    (without the last sub-step when shot noise shares its time, so the floor is a lower bound)."""
+    key = (id(frames), p)
+    if key not in _SUBSTEPS:
+        emu = DVSEmulator(p)
+        per_frame = []
+        for fr, t in zip(frames, times):
+            counts = np.unique(emu.step(fr, t).t, return_counts=True)[1]
+            per_frame.append(counts[:-1] if p.shot_noise_rate_hz > 0 else counts)
+        _SUBSTEPS[key] = per_frame
+    h, w = frames.shape[1:]
+    gen = torch.Generator().manual_seed(1)
+    n = 0
+    for counts in _SUBSTEPS[key][1:]:
+        if p.leak_rate_hz > 0:
+            torch.randn((h, w), generator=gen, dtype=torch.float32)
+        for c in counts.tolist():
+            torch.randperm(c, generator=gen)
+        if p.shot_noise_rate_hz > 0:
+            torch.rand((h, w), generator=gen, dtype=torch.float32)
+        n += 1
+    return n
+
+
+_SUBSTEPS: dict = {}
+
+
+def v2e_part(args) -> None:
+    root = args.v2e or os.environ.get("V2E_ROOT")
+    if not root:
+        print("v2e: no v2e checkout given (--v2e PATH or V2E_ROOT): v2e's own EventEmulator not timed; "
+              "the per-sub-step loop of part 'loop' is this bench's own baseline (its speed relative to v2e's: "
+              "bench/RESULTS.md)")
+        return
+    EventEmulator = import_v2e(root)
+    print(f"v2e's EventEmulator from {root}; both streamed frame by frame, warm, one thread; {args.rounds} "
+          "rounds alternating v2e and nvlib (each timed once per round): best times, median of the per-round "
+          "ratios (the load of a shared machine changes between rounds)")
+    from nvlib.simulate import simulate_frames
+    for label, clip, size, kw, n_frames in V2E_CASES:
+        frames, fps = load(clip, size, n_frames)
+        times = np.arange(len(frames)) / fps
+        noisy = kw["leak_rate_hz"] > 0 or kw["shot_noise_rate_hz"] > 0
+        base = dict(kw, leak_jitter_fraction=0.1, noise_rate_cov_decades=0.1, seed=1)
+        p_exact = DVSParams(**base, noise_rng="v2e")
+        p_fast = DVSParams(**base, noise_rng="fast")
+        runs = {"v2e": lambda: v2e_run(EventEmulator, frames, times, kw),
+                "exact": lambda: ours(frames, times, p_exact),
+                "frames": lambda: simulate_frames(frames, times_s=times, params=p_exact),
+                "loop": lambda: baseline_loop(frames, times, p_exact)}
+        if noisy:
+            runs["fast"] = lambda: ours(frames, times, p_fast)
+            runs["floor"] = lambda: exact_draws(frames, times, p_exact)
+        out = {k: f() for k, f in runs.items()}  # warm-up (and outputs)
+        best = {k: math.inf for k in runs}
+        ratios = {k: [] for k in runs if k != "v2e"}
+        for _ in range(args.rounds):
+            t = {k: timed(f)[0] for k, f in runs.items()}
+            for k in runs:
+                best[k] = min(best[k], t[k])
+            for k in ratios:
+                ratios[k].append(t["v2e"] / t[k])
+        med = {k: float(np.median(v)) for k, v in ratios.items()}
+        ev_v = np.concatenate(out["v2e"]) if out["v2e"] else np.zeros((0, 4), np.float32)
+        ref = np.concatenate([e.array for e in _stream(frames, times, p_exact)])
+        same = np.array_equal(counts_per_pixel(ev_v[:, 1], ev_v[:, 2], ev_v[:, 3] > 0, size),
+                              counts_per_pixel(ref["x"], ref["y"], ref["p"], size))
+        line = (f"{label}, {len(frames)} frames, {len(ev_v)} v2e events: v2e {best['v2e'] * 1e3:.0f} ms; "
+                f"nvlib (noise_rng='v2e') {best['exact'] * 1e3:.1f} ms: {med['exact']:.1f}x v2e "
+                f"({med['exact'] / med['loop']:.1f}x the loop, which runs at {med['loop']:.2f}x v2e); "
+                f"simulate_frames (one concatenated array) {med['frames']:.1f}x v2e; "
+                f"per-pixel counts equal v2e's: {same}")
+        if noisy:
+            nf, ne = out["fast"], out["exact"]
+            line += (f"; nvlib (noise_rng='fast') {best['fast'] * 1e3:.1f} ms: {med['fast']:.1f}x v2e "
+                     f"({med['fast'] / med['loop']:.1f}x the loop), {nf} events ({(nf - ne) / ne * 100:+.2f}% "
+                     f"against exact); exact-draw floor (torch's generator alone) {best['floor'] * 1e3:.1f} ms: "
+                     f"exact mode at {best['exact'] / best['floor']:.2f}x the floor")
+        print(line, flush=True)
+
+
+def _stream(frames, times, p):
+    emu = DVSEmulator(p)
+    return [emu.step(fr, t) for fr, t in zip(frames, times)]
+
+
+def startup_part(args) -> None:
+    """Fresh-process wall times (best of 3): ``nvlib simulate --help``, a 2 s clip, ``import torch``."""
+    import tempfile
+    from nvlib.datasets.samples import sample_path
+    nvlib_exe = os.path.join(os.path.dirname(sys.executable), "nvlib")
+    clip = str(sample_path("feat_single_face"))
+    with tempfile.TemporaryDirectory() as d:
+        cmds = {"python -c 'import torch' (floor)": [sys.executable, "-c", "import torch"],
+                "nvlib simulate --help": [nvlib_exe, "simulate", "--help"],
+                "nvlib simulate, 2 s clip (60 frames 640x360, v2e defaults, --dvs_aedat4)":
+                    [nvlib_exe, "simulate", "-i", clip, "--max_frames", "60", "--no_progress", "--dvs_aedat4",
+                     os.path.join(d, "o.aedat4")]}
+        for label, cmd in cmds.items():
+            best = math.inf
+            for _ in range(3):
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                best = min(best, time.perf_counter() - t0)
+            print(f"  {label}: {best:.2f} s wall (best of 3, fresh process)", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("loop", "kernels", "all"), default="all")
+    ap.add_argument("--part", choices=("loop", "kernels", "v2e", "startup", "all"), default="all")
+    ap.add_argument("--v2e", default=None, help="a SensorsINI/v2e checkout (default: $V2E_ROOT)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per kernels comparison")
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--device", default=None, help="also time this torch device (e.g. cuda)")
@@ -305,9 +517,13 @@ def main(argv=None) -> int:
     use_numba = HAVE_NUMBA and args.kernels != "numpy"
     print(f"machine: {os.cpu_count()} cpus, torch {torch.__version__}, one thread; {args.frames} frames per clip; "
           f"kernels: {'numba ' + __import__('numba').__version__ if use_numba else 'numpy'}")
+    if args.part in ("v2e", "all"):
+        v2e_part(args)
+    if args.part in ("startup", "all"):
+        startup_part(args)
     if args.part in ("kernels", "all"):
         kernels_part(args)
-    if args.part == "kernels":
+    if args.part in ("kernels", "v2e", "startup"):
         return 0
     if use_numba:
         import tempfile

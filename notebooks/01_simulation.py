@@ -218,3 +218,48 @@ stats = rate_summary(events, (W, H), duration, bin_us=10_000) + [
      "value": float(same_pixel_polarity_counts(events, esim, (W, H)))}]
 write_table(stats, "nb01_rate_statistics")
 stats
+
+# %% [markdown]
+# ## Periodic bursts at the frame times (v2e issue #71), and what removes them
+# With v2e's lattice a pixel's $k$-th event of an interval sits at sub-step $k$ of $N$, the same
+# instants for the whole frame; most pixels fire once or twice, so most events share the first sub-steps
+# of each interval and the event rate pulses at the frame rate. Three ways to simulate the same clip:
+# v2e's lattice on the input frames; the lattice on optical-flow upsampled frames
+# (`upsample_frames(..., "auto")`, `nvlib simulate --upsample auto`); and per-pixel crossing times
+# (`timestamp_mode="esim"`, `nvlib simulate --timestamp_mode esim`). The trace shows the event rate in
+# 1 ms bins over the first frame intervals; the table, over the whole clip, the share of events in the
+# busiest millisecond of each input frame interval (about 1 ms times the frame rate if they were spread
+# evenly) and the spread of the 1 ms rate (coefficient of variation).
+
+# %%
+from nvlib.simulate.upsample import upsample_frames  # noqa: E402
+
+up_pairs = list(upsample_frames(zip(gray, times), "auto"))
+upsampled = simulate_frames(np.stack([f for f, _ in up_pairs]), times_s=np.array([t for _, t in up_pairs]),
+                            params=DVSParams(seed=seed), device=device)
+modes = {"v2e lattice (input frames)": events,
+         f"v2e lattice, flow-upsampled ({len(up_pairs)} frames)": upsampled,
+         "per-pixel times (timestamp_mode='esim')": esim}
+end_us = int(round(times[-1] * 1e6))
+fig, ax = plt.subplots(figsize=(10, 3.2))
+burst_rows = []
+for name, ev in modes.items():
+    starts, r1 = rate_trace(ev.t, end_us, bin_us=1000)
+    shown = starts < 6 / fps * 1e6
+    ax.plot(starts[shown] / 1e3, r1[shown] / 1e6, lw=1, label=name)
+    counts_1ms = np.round(r1 * 1e-3).astype(np.int64)
+    interval = np.floor(starts / 1e6 * fps).astype(np.int64)  # the input frame interval of each 1 ms bin
+    firsts = np.flatnonzero(np.r_[True, np.diff(interval) > 0])
+    burst_rows.append({"clip": f"{sample} at {W}x{H}, {len(gray)} frames", "timestamps": name, "events": len(ev),
+                       "share in the busiest ms of each frame interval":
+                           float(np.maximum.reduceat(counts_1ms, firsts).sum() / max(counts_1ms.sum(), 1)),
+                       "1 ms rate: coefficient of variation": float(np.std(r1) / np.mean(r1))})
+for k in range(7):
+    ax.axvline(k / fps * 1e3, color="0.8", lw=0.5, zorder=0)
+ax.set_xlabel(f"time (ms) in {sample} at {W}x{H}; grey lines: input frames")
+ax.set_ylabel("events (M/s), 1 ms bins")
+ax.legend(fontsize=8)
+save_figure(fig, "nb01_timestamp_bursts")
+plt.show()
+write_table(burst_rows, "nb01_timestamp_bursts")
+burst_rows

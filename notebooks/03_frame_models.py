@@ -20,13 +20,14 @@
 # Here the defaults train on the embedded **synthetic valence–arousal faces** (generated, simulated
 # with the v2e-exact DVS model, TBR-encoded by `nvlib.datasets.prepare_synthetic_va`) at 32×32 for a
 # few epochs on the CPU; `params/paper.yaml` switches to the paper's setting (AFEW-VA cache, 224×224,
-# paper schedule). A small model trained for a few epochs is chaotic — one ulp in its inputs can move
+# paper schedule, every fold of the subject-independent protocol; it stops when no AFEW-VA folder is
+# given instead of training on the synthetic faces). A small model trained for a few epochs is chaotic — one ulp in its inputs can move
 # its RMSE by 0.2 — so every model is trained with several **seeds** and every number below is a mean
 # ± standard deviation over them. The paper's Table 1 is printed beside ours for reference only
 # (different data: real AFEW-VA events).
 
 # %% tags=["parameters"]
-cache_dir = None        # converted dataset cache (`nvlib convert ...`); None = afewva_root or synthetic faces
+cache_dir = None        # converted dataset cache (`nvlib convert ...`); None: afewva_root or synthetic faces
 afewva_root = None      # AFEW-VA folder (paper): converted here once (v2e-exact simulation -> TBR cache)
 n_clips = 64            # synthetic faces: clips, frames per clip, frame side, TBR bits N
 n_frames = 16
@@ -34,7 +35,9 @@ size = 32
 n_bits = 8
 data_seed = 0           # seed of the synthetic faces (the same data for every training seed)
 seeds = [0, 1, 2]       # training seeds: every learned number is a mean ± std over them
-fold = None             # None: the cache's fixed actor-grouped split; k: subject-independent fold k
+fold = None             # None: the cache's fixed actor-grouped split; k: subject-independent fold k; "all": every
+                        # fold (numbers over folds and seeds: the protocol for real data, K times the training)
+require_dataset = False  # True (paper setting): stop unless cache_dir or afewva_root names real data
 models = ["resnet18", "vit"]
 epochs = 4
 batch_size = 32
@@ -44,7 +47,7 @@ loss = "mse"            # "mse" (paper) | "ccc" | "mse+ccc"
 per_model = {}          # TrainConfig overrides per model, e.g. {"vit": {"epochs": 4}}
 vit_hidden_dim = 128    # not given by the paper (our choice); depth 4, 4 heads, patch 8 are the paper's
 vit_mlp_dim = 256
-resnet_weights = None   # None = random init; "hub" or "imagenet:<path>/resnet18-f37072fd.pth" (torchvision file)
+resnet_weights = None   # None: random init; "hub" or "imagenet:<path>/resnet18-f37072fd.pth" (torchvision file)
 device = "cpu"
 max_batches = None
 workers = 2             # seeds trained at once, one process each
@@ -56,38 +59,44 @@ require_gain = 0.05     # synthetic faces: fail unless every model's mean over s
 import pandas as pd
 from IPython.display import Markdown, display
 
-from nvlib.convert import resolve_va_cache
 from nvlib.datasets import FrameDataset
+from nvlib.datasets.cache import cache_problems
 from nvlib.evaluation.tables import (best_model, gain_over_mean, require_gain_over_mean, table_caption, va_table,
                                      write_seed_table)
-from nvlib.experiments import paper_at, run_many, workbook_experiment
+from nvlib.experiments import data_provenance, fold_list, paper_at, run_many, workbook_cache, workbook_experiment
 from nvlib.experiments.paper import paper_caption
 from nvlib.models import DISPLAY_NAMES
 from nvlib.pictures.va import plot_va_timeline, plot_va_wheel
 from nvlib.workbook.figures import save_figure
+from nvlib.workbook.reproduce import report_problems
 
 NB = "03_frame_models"
 
 # %% [markdown]
 # ## Data
 # The cache holds one TBR frame per labelled video frame (labels transferred to the frame whose
-# events' mean timestamp is closest, Sec. 3). Splits are actor-grouped (subject-independent).
+# events' mean timestamp is closest, Sec. 3). Splits are actor-grouped (subject-independent). The
+# cache is identified by its content id (its sources, labels and splits), which every result and
+# table row names, and its problems (skipped clips, dropped frames) are reported here.
 
 # %%
-cache = resolve_va_cache(cache_dir, afewva_root, n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits,
-                         seed=data_seed, progress=progress)
-splits = {s: FrameDataset(cache, s, fold=fold) for s in ("train", "val", "test")}
-meta = splits["train"].meta
-print(f"cache {cache.name}: source={meta['source']}, labels={meta['labels_kind']}, N={meta['n_bits']} bits, "
-      f"dt={meta['delta_t_us']} us, {meta['size']}x{meta['size']}")
-for s, ds in splits.items():
-    print(f"  {s:5s}: {len(ds):5d} frames from {len(ds.clips)} clips")
+cache = workbook_cache(cache_dir, afewva_root, require_dataset=require_dataset, n_clips=n_clips, n_frames=n_frames,
+                       size=size, n_bits=n_bits, seed=data_seed, progress=progress)
+meta, data = FrameDataset(cache, None).meta, data_provenance(cache, fold)
+print(f"cache {cache.name} (content id {data['cache_id']}): source={meta['source']}, labels={meta['labels_kind']}, "
+      f"N={meta['n_bits']} bits, dt={meta['delta_t_us']} us, {meta['size']}x{meta['size']}")
+for k in fold_list(cache, fold):
+    splits = {s: FrameDataset(cache, s, fold=k) for s in ("train", "val", "test")}
+    print(("fixed split" if k is None else f"fold {k}") + ": " +
+          ", ".join(f"{s} {len(ds)} frames from {len(ds.clips)} clips" for s, ds in splits.items()))
+report_problems(NB, cache_problems(cache));
 
 # %% [markdown]
 # ## Training over seeds
-# Each model is trained once per seed on *train*, its best epoch is chosen on *val* (never on
-# *test*), and the best checkpoint is scored on *test*. Each seed's result is one file in `results/`
-# named by its configuration; a rerun with the same configuration reuses it instead of training.
+# Each model is trained once per seed (and fold, with `fold = "all"`) on *train*, its best epoch is
+# chosen on *val* (never on *test*), and the best checkpoint is scored on *test*. Each run's result is
+# one file in `results/` named by its configuration (the cache's content id, fold and seed included)
+# and carrying its data's provenance; a rerun with the same configuration reuses it instead of training.
 
 # %%
 settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, lr_step_epochs=lr_step_epochs, loss=loss,
@@ -135,16 +144,17 @@ if require_gain is not None and cache_dir is None and afewva_root is None:  # sy
 
 # %%
 best = best_model(results)
-seed = results[best].median_seed()
-pred = results[best].predictions(seed)
+run = results[best].median_run()
+seed, where = run.seed, "" if run.fold is None else f", fold {run.fold}"
+pred = results[best].predictions(run.seed, run.fold)
 clip = pred["clip"].iloc[0]
 fig = plot_va_timeline(pred, clip)
-fig.axes[0].set_title(f"{DISPLAY_NAMES[best]} (seed {seed}, the median of {len(seeds)}) — test clip {clip}",
-                      fontsize=9)
+fig.axes[0].set_title(f"{DISPLAY_NAMES[best]} (seed {seed}{where}, the median of {len(results[best])} runs) — "
+                      f"test clip {clip}", fontsize=9)
 save_figure(fig, "nb03_frame_va_timeline")
 
 # %%
 d = pred[pred["clip"] == clip]
 fig = plot_va_wheel(d[["valence_true", "arousal_true"]].to_numpy(), d[["valence_pred", "arousal_pred"]].to_numpy())
-fig.axes[0].set_title(f"{DISPLAY_NAMES[best]} (seed {seed}) on the valence–arousal wheel", fontsize=9)
+fig.axes[0].set_title(f"{DISPLAY_NAMES[best]} (seed {seed}{where}) on the valence–arousal wheel", fontsize=9)
 save_figure(fig, "nb03_frame_va_wheel")

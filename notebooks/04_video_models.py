@@ -30,7 +30,7 @@
 # The comparison with the published state of the art (Table 3) needs the frame models too: notebook 05.
 
 # %% tags=["parameters"]
-cache_dir = None        # converted dataset cache (`nvlib convert ...`); None = afewva_root or synthetic faces
+cache_dir = None        # converted dataset cache (`nvlib convert ...`); None: afewva_root or synthetic faces
 afewva_root = None      # AFEW-VA folder (paper): converted here once (v2e-exact simulation -> TBR cache)
 n_clips = 64
 n_frames = 16
@@ -38,7 +38,8 @@ size = 32
 n_bits = 8
 data_seed = 0           # seed of the synthetic faces (the same data for every training seed)
 seeds = [0, 1, 2]       # training seeds: every learned number is a mean ± std over them
-fold = None
+fold = None             # None: the cache's fixed split; k: fold k; "all": every fold (over folds and seeds)
+require_dataset = False  # True (paper setting): stop unless cache_dir or afewva_root names real data
 models = ["resnet_fusion", "ic3d", "resnet_lstm", "resnet_transformer"]
 chunk = 6               # frames per chunk (paper: 6)
 epochs = 3
@@ -49,7 +50,7 @@ loss = "mse"
 per_model = {"ic3d": {"lr": 1e-4, "epochs": 6},   # TrainConfig overrides per model (IC3D overfits at 1e-3, and
              "resnet_transformer": {"lr": 3e-4}}  # needs more, cheap epochs; the Transformer a smaller step)
 backbone = "auto"       # "auto" | None (random init, trained) | "hub" | "imagenet:<file>" | "frame:<checkpoint>"
-ic3d_width = 0.25       # channel multiplier of IC3D (1.0 = I3D's widths)
+ic3d_width = 0.25       # channel multiplier of IC3D (1.0: the widths of I3D)
 transformer_d_model = 128   # paper: not given (features 1024 in the paper, 512 in ResNet18)
 transformer_ff_dim = 256
 figure_model = "resnet_fusion"  # the model of Figs. 3 and 4 (the paper's); None or absent: the best model
@@ -64,15 +65,17 @@ require_gain = 0.05     # synthetic faces: fail unless every model's mean over s
 import pandas as pd
 from IPython.display import Markdown, display
 
-from nvlib.convert import resolve_va_cache
 from nvlib.datasets import ChunkDataset
+from nvlib.datasets.cache import cache_problems
 from nvlib.evaluation.tables import (best_model, gain_over_mean, require_gain_over_mean, table_caption, va_table,
                                      write_seed_table)
-from nvlib.experiments import paper_at, pick_backbone, run_many, workbook_experiment
+from nvlib.experiments import (data_provenance, fold_list, paper_at, pick_backbone, run_many, workbook_cache,
+                               workbook_experiment)
 from nvlib.experiments.paper import paper_caption
 from nvlib.models import DISPLAY_NAMES
 from nvlib.pictures.va import plot_va_timeline, plot_va_wheel
 from nvlib.workbook.figures import save_figure
+from nvlib.workbook.reproduce import report_problems
 
 NB = "04_video_models"
 
@@ -80,17 +83,19 @@ NB = "04_video_models"
 # ## Data: chunks of 6 frames
 
 # %%
-cache = resolve_va_cache(cache_dir, afewva_root, n_clips=n_clips, n_frames=n_frames, size=size, n_bits=n_bits,
-                         seed=data_seed, progress=progress)
-splits = {s: ChunkDataset(cache, s, fold=fold, chunk=chunk, stride=chunk) for s in ("train", "val", "test")}
-meta = splits["train"].meta
-print(f"cache {cache.name}: source={meta['source']}, labels={meta['labels_kind']}, N={meta['n_bits']} bits, "
-      f"{meta['size']}x{meta['size']}")
-for s, ds in splits.items():
-    print(f"  {s:5s}: {len(ds):4d} chunks of {chunk} frames from {len(ds.clips)} clips")
-for seed in seeds:
-    print(f"seed {seed}: ResNet18 backbone source:",
-          pick_backbone(backbone, cache, seed=seed, fold=fold) or "random init (trained end to end)")
+cache = workbook_cache(cache_dir, afewva_root, require_dataset=require_dataset, n_clips=n_clips, n_frames=n_frames,
+                       size=size, n_bits=n_bits, seed=data_seed, progress=progress)
+meta, data = ChunkDataset(cache, None, chunk=chunk).meta, data_provenance(cache, fold)
+print(f"cache {cache.name} (content id {data['cache_id']}): source={meta['source']}, labels={meta['labels_kind']}, "
+      f"N={meta['n_bits']} bits, {meta['size']}x{meta['size']}")
+for k in fold_list(cache, fold):
+    splits = {s: ChunkDataset(cache, s, fold=k, chunk=chunk, stride=chunk) for s in ("train", "val", "test")}
+    print(("fixed split" if k is None else f"fold {k}") + ": " +
+          ", ".join(f"{s} {len(ds)} chunks of {chunk} frames from {len(ds.clips)} clips" for s, ds in splits.items()))
+    for seed in seeds:
+        print(f"  seed {seed}: ResNet18 backbone source:",
+              pick_backbone(backbone, cache, seed=seed, fold=k) or "random init (trained end to end)")
+report_problems(NB, cache_problems(cache));
 
 # %% [markdown]
 # ## Training over seeds (best epoch on validation, scored on test)
@@ -135,16 +140,17 @@ if require_gain is not None and cache_dir is None and afewva_root is None:  # sy
 
 # %%
 fig_name = figure_model if figure_model in results else best_model(results)
-seed = results[fig_name].median_seed()
-pred = results[fig_name].predictions(seed)
+run = results[fig_name].median_run()
+seed, where = run.seed, "" if run.fold is None else f", fold {run.fold}"
+pred = results[fig_name].predictions(run.seed, run.fold)
 clip = pred["clip"].iloc[0]
 fig = plot_va_timeline(pred, clip)
-fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}, the median of {len(seeds)}) — test clip {clip}",
-                      fontsize=9)
+fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}{where}, the median of {len(results[fig_name])} runs) — "
+                      f"test clip {clip}", fontsize=9)
 save_figure(fig, "fig3_va_timeline")
 
 # %%
 d = pred[pred["clip"] == clip]
 fig = plot_va_wheel(d[["valence_true", "arousal_true"]].to_numpy(), d[["valence_pred", "arousal_pred"]].to_numpy())
-fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}) on the valence–arousal wheel", fontsize=9)
+fig.axes[0].set_title(f"{DISPLAY_NAMES[fig_name]} (seed {seed}{where}) on the valence–arousal wheel", fontsize=9)
 save_figure(fig, "fig4_va_wheel")

@@ -28,7 +28,7 @@
 # at both N, the per-seed mean of valence and arousal RMSE, `scipy.stats.ttest_rel`.
 
 # %% tags=["parameters"]
-cache_dirs = None       # {N: converted dataset cache} for both N; None = afewva_root or synthetic faces
+cache_dirs = None       # {N: converted dataset cache} for both N; None: afewva_root or synthetic faces
 afewva_root = None      # AFEW-VA folder (paper): converted once per N
 n_clips = 64            # synthetic faces (as notebooks 03 and 04)
 n_frames = 16
@@ -36,7 +36,8 @@ size = 32
 data_seed = 0
 n_bits_pair = [8, 16]   # Table 4 compares these two N
 seeds = [0, 1, 2]       # the same training seeds as notebooks 03 and 04
-fold = None
+fold = None             # as notebooks 03 and 04: None (fixed split), k, or "all" (every fold; runs paired by fold and seed)
+require_dataset = False  # True (paper setting): stop unless cache_dirs or afewva_root names real data
 table3_models = ["resnet18", "vit", "resnet_fusion", "ic3d", "resnet_lstm", "resnet_transformer"]
 table3_n_bits = 8       # Table 3: the best frame and video models at this N
 table4_models = ["resnet18", "vit", "ic3d", "resnet_transformer"]   # the models of the paper's Table 4
@@ -55,14 +56,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from nvlib.convert import resolve_va_cache
+from nvlib.datasets.cache import cache_problems
 from nvlib.evaluation.stats import PAIRED_TEST
 from nvlib.evaluation.tables import (best_model, table3_rows, table4_markdown_rows, table4_rows, table_caption,
                                      write_seed_table)
-from nvlib.experiments import paper_notes, paper_table, run_many, workbook_experiment
+from nvlib.experiments import data_provenance, paper_notes, paper_table, run_many, workbook_cache, workbook_experiment
 from nvlib.experiments.paper import paper_caption
 from nvlib.models import DISPLAY_NAMES, FRAME_MODELS, model_kind
 from nvlib.workbook.figures import save_figure
+from nvlib.workbook.reproduce import report_problems
 
 NB = "05_tbr_ablation"
 a_bits, b_bits = n_bits_pair
@@ -73,8 +75,12 @@ a_bits, b_bits = n_bits_pair
 # trained with that seed at the same N.
 
 # %%
-caches = {n: resolve_va_cache((cache_dirs or {}).get(n), afewva_root, n_clips=n_clips, n_frames=n_frames,
-                              size=size, n_bits=n, seed=data_seed, progress=progress) for n in n_bits_pair}
+caches = {n: workbook_cache((cache_dirs or {}).get(n), afewva_root, require_dataset=require_dataset, n_clips=n_clips,
+                            n_frames=n_frames, size=size, n_bits=n, seed=data_seed, progress=progress)
+          for n in n_bits_pair}
+for n, c in caches.items():
+    print(f"N={n:2d}: cache {c.name} (content id {data_provenance(c, fold)['cache_id']})")
+report_problems(NB, [line for c in caches.values() for line in cache_problems(c)]);
 wanted = sorted({(m, n) for m in table4_models for n in n_bits_pair} | {(m, table3_n_bits) for m in table3_models},
                 key=lambda mn: (mn[1], model_kind(mn[0]) == "video", mn[0]))
 results = {}
@@ -86,7 +92,7 @@ for kind in ("frame", "video"):
                             extra={"notebook": NB}, log=None))
 for (m, n), r in results.items():
     print(f"N={n:2d} {DISPLAY_NAMES[m]:15s} seeds {r.seeds}: reused {len(r) - r.n_trained}, trained here "
-          f"{r.n_trained}, missing {r.missing}; data {r[0]['data_id'] if len(r) else '-'}")
+          f"{r.n_trained}, missing {r.missing}; cache id {r[0]['data']['cache_id'] if len(r) else '-'}")
 
 # %% [markdown]
 # ## Table 3 — comparison with the published results on AFEW-VA
@@ -153,7 +159,8 @@ for ax, dim in zip(axes, ("arousal", "valence")):
                    label=f"predict-the-mean, N = {n}")
     ax.set_xticks(x, t4["model"], rotation=20, fontsize=7)
     ax.set_title(f"{dim} RMSE (lower is better)", fontsize=9)
-fig.suptitle(f"{len(seeds)} seeds per bar; {t4['data'].iloc[0]}", fontsize=7, x=0.01, y=0.99, ha="left")
+fig.suptitle(f"{len(next(iter(runs4.values())))} runs (seeds x folds) per bar; {t4['data'].iloc[0]}", fontsize=7,
+             x=0.01, y=0.99, ha="left", wrap=True)
 fig.tight_layout(rect=(0, 0, 1, 0.84))
 fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncol=4, fontsize=7,
            frameon=False)

@@ -157,7 +157,7 @@ def test_nefer_layout_through_the_real_readers(tmp_path):
     from nvlib.datasets.synthetic import generate_synthetic_nefer
 
     generate_synthetic_nefer(root, train_users=("01",), validation_users=("03",),
-                             classes=("Happiness", "Sadness"), face_size=32)
+                             classes=("Happiness", "Sadness"), face_size=32, face_boxes=False)
     tr = NEFER(root, "train", "expected", "events")
     assert len(tr) == 2 and tr.label_names == ["Happiness", "Sadness"] and not tr.problems
     s = tr[0]

@@ -13,7 +13,8 @@ from scipy import stats
 from nvlib.evaluation.stats import PAIRED_TEST, aggregate_metrics, mean_std, paired_test, summarize
 from nvlib.evaluation.tables import (gain_over_mean, markdown_rows, require_gain_over_mean, table4_markdown_rows,
                                      table4_rows, va_table, write_seed_table)
-from nvlib.experiments import Experiment, find_results, paper_results, pick_backbone, run_many, run_seeds
+from nvlib.experiments import (Experiment, ResultsConflictError, find_results, paper_results, pick_backbone, run_many,
+                               run_seeds)
 from nvlib.train import TrainConfig
 
 TINY_TRAIN = TrainConfig(epochs=1, batch_size=8, lr=1e-3, device="cpu", progress=False, tensorboard=False)
@@ -93,13 +94,19 @@ def test_rerun_reuses_every_seed_and_trains_only_what_is_missing(tiny_cache, roo
     # settings that do not change a result (progress, device, logging) reuse it
     assert run_seeds(Experiment("vit", tiny_cache, VIT, TINY_TRAIN.replace(progress=True, tensorboard=True)), [0],
                      log=None).n_trained == 0
-    # a file whose stored configuration does not match its name is not trusted: retrained
+    # a file whose stored configuration does not match its name is another run's: never overwritten
     path = again.runs[0].path
     doc = json.loads(path.read_text())
     doc["key"]["train"]["lr"] = 0.5
     path.write_text(json.dumps(doc))
+    with pytest.raises(ResultsConflictError, match=rf"{re.escape(path.name)}: holds the result of another run .*train"):
+        run_seeds(exp, [0], log=None)
+    assert json.loads(path.read_text()) == doc and len(calls) == 1
+    # a damaged file is retrained and replaced
+    path.write_text("{not json")
     assert run_seeds(exp, [0], log=None).n_trained == 1 and calls[-1] == ("vit", 0)
     assert len(find_results(model="vit", seed=0, data=tiny_cache.name)) == 1
+    assert len(find_results(model="vit", seed=0, cache_id=exp.cache_id)) == 1
 
 
 def test_parallel_workers_give_the_sequential_results(tiny_cache, tmp_path, monkeypatch):

@@ -9,8 +9,9 @@ from nvlib.events import make_events
 from test_io_reference import as_tuples, ref_evt2, ref_evt3
 
 WRITERS = {"evt3": nio.write_evt3, "evt2": nio.write_evt2, "dat": nio.write_dat, "v2e_h5": nio.write_v2e_h5,
-           "v2e_text": nio.write_v2e_text, "cache": nio.write_cache}
-EXT = {"evt3": ".raw", "evt2": ".raw", "dat": ".dat", "v2e_h5": ".h5", "v2e_text": ".txt", "cache": ".evc"}
+           "v2e_text": nio.write_v2e_text, "cache": nio.write_cache, "aedat4": nio.write_aedat4}
+EXT = {"evt3": ".raw", "evt2": ".raw", "dat": ".dat", "v2e_h5": ".h5", "v2e_text": ".txt", "cache": ".evc",
+       "aedat4": ".aedat4"}
 
 
 def synthetic(n=5000, size=(640, 480), seed=0, t0=0, span=200_000, bursts=True):
@@ -156,3 +157,27 @@ def test_nvlib_info_describes_a_written_file(tmp_path, capsys):
     bad.write_bytes(b"% format EVT3;height=48;width=64\n% end\n\x01")
     assert cli_main(["info", str(bad)]) == 1
     assert "bad.raw" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", [(346, 260), (640, 480), (1, 1)])
+def test_aedat4_read_back_by_the_aedat_package(tmp_path, size):
+    """v2e issue #59: AEDAT4 output with the right sensor size, read event for event by the independent
+    ``aedat`` decoder (iniVation's flatbuffer layout), across several packets and chunked writes."""
+    import aedat
+
+    from nvlib.io.aedat4 import PACKET_EVENTS
+    ev = synthetic(n=PACKET_EVENTS + 4321 if size != (1, 1) else 50, size=size, bursts=size != (1, 1))
+    path = tmp_path / "out.aedat4"
+    with nio.open_writer(path, "aedat4", size) as w:
+        w.write(ev.array[:1000])
+        w.write(ev.array[1000:])
+    dec = aedat.Decoder(str(path))
+    assert dec.id_to_stream() == {0: {"type": "events", "width": size[0], "height": size[1]}}
+    back = np.concatenate([pk["events"] for pk in dec if "events" in pk])
+    assert len(back) == len(ev)
+    np.testing.assert_array_equal(back["t"].astype(np.int64), ev.t)
+    np.testing.assert_array_equal(back["x"].astype(np.int64), ev.x)
+    np.testing.assert_array_equal(back["y"].astype(np.int64), ev.y)
+    np.testing.assert_array_equal(back["on"].astype(np.int64), ev.p)
+    with pytest.raises(ValueError, match="sensor size"):
+        nio.open_writer(tmp_path / "big.aedat4", "aedat4", (70000, 10))

@@ -25,6 +25,17 @@ from nvlib.train.config import TrainConfig
 from nvlib.pictures.va import MIKELS_SECTORS, mikels_sector, plot_va_timeline, plot_va_wheel
 
 
+def _tiny_cache(d):
+    """A finished two-clip cache written directly (no conversion)."""
+    from nvlib.datasets import cache as C
+
+    for i in range(2):
+        C.write_clip(d, f"c{i}", np.zeros((3, 4, 4), np.uint8), np.zeros((3, 2)), {"group": f"g{i}"})
+    C.finalize(d, ["c0", "c1"], ["g0", "g1"], ["train", "test"], [0, 1],
+               {"n_bits": 8, "delta_t_us": 5000, "size": 4, "labels_kind": "annotated", "n_folds": 2})
+    return d
+
+
 class Frames(Dataset):
     def __init__(self, n=12):
         g = np.random.default_rng(0)
@@ -130,10 +141,11 @@ def test_cli_arguments_and_config(tmp_path):
     assert (cfg.epochs, cfg.lr, cfg.resume) == (7, 0.5, False)
     with pytest.raises(SystemExit):
         p.parse_args(["--model", "nope", "--synthetic"])
+    assert p.parse_args(["--model", "vit", "--synthetic", "--fresh"]).fresh
     # the run folder name changes with what changes the weights, not with progress bars
-    c = TrainConfig()
-    assert run_id("vit", "x", {}, c, None, 6) == run_id("vit", "x", {}, c.replace(progress=False), None, 6)
-    assert run_id("vit", "x", {}, c, None, 6) != run_id("vit", "x", {}, c.replace(lr=1), None, 6)
+    c, x = TrainConfig(), _tiny_cache(tmp_path / "x")
+    assert run_id("vit", x, {}, c, None, 6) == run_id("vit", x, {}, c.replace(progress=False), None, 6)
+    assert run_id("vit", x, {}, c, None, 6) != run_id("vit", x, {}, c.replace(lr=1), None, 6)
 
 
 def test_gain_over_mean_flags_models_that_do_not_learn():
@@ -157,14 +169,15 @@ def test_run_id_does_not_depend_on_the_checkout_location(monkeypatch, tmp_path):
     from nvlib.experiments import run_id
     from nvlib.train import TrainConfig
 
+    cache = _tiny_cache(tmp_path / "cache_a")
     ck = repo_root() / "runs" / "x" / "best.pt"
-    a = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{ck}"}, TrainConfig(), None, 6)
+    a = run_id("resnet_lstm", cache, {"backbone": f"frame:{ck}"}, TrainConfig(), None, 6)
     other = tmp_path / "elsewhere"
     (other / "nvlib").mkdir(parents=True)
     (other / "pyproject.toml").write_text("")
     monkeypatch.setenv("NVLIB_ROOT", str(other))
-    b = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{other / 'runs' / 'x' / 'best.pt'}"}, TrainConfig(),
+    b = run_id("resnet_lstm", cache, {"backbone": f"frame:{other / 'runs' / 'x' / 'best.pt'}"}, TrainConfig(),
                None, 6)
-    c = run_id("resnet_lstm", "cache_a", {"backbone": f"frame:{other / 'runs' / 'y' / 'best.pt'}"}, TrainConfig(),
+    c = run_id("resnet_lstm", cache, {"backbone": f"frame:{other / 'runs' / 'y' / 'best.pt'}"}, TrainConfig(),
                None, 6)
     assert a == b != c

@@ -2,8 +2,11 @@
 
 Exit codes: 0 the cache is complete; 1 the conversion finished but did not pass its checks (no clip
 converted, or more than ``--max-skip`` of the clips skipped: the summary names the first problems,
-``skipped.log`` all of them); 2 bad input (a root without clips, missing actors, a bad labels file: one
-line naming the file); 3 not complete yet (other shards pending).
+``skipped.log`` all of them); 2 bad input (a root without clips, missing actors, a bad labels file, an
+OUT that is a file, an unknown sample name, a bad option value: one line naming the file or option,
+checked before any clip is converted; ``--debug`` shows the traceback); 3 not complete yet (other
+shards pending). Ctrl-C leaves finished clips in place and no half-written one (the runner writes each
+clip to a temporary folder and renames it); the next run resumes.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import sys
 
 from nvlib.convert.jobs import GROUPINGS
 from nvlib.convert.params import DVS_PRESETS, LABEL_SOURCES, NEFER_LABELS
-from nvlib.convert.runner import DEFAULT_MAX_SKIP, ConversionError
+from nvlib.convert.runner import DEFAULT_MAX_SKIP, ConversionError, parse_shard
 from nvlib.convert.sources import (convert_afewva, convert_nefer, convert_samples_result, convert_synthetic,
                                    convert_videos)
 from nvlib.datasets.cache import is_complete
@@ -28,6 +31,19 @@ def _share(text: str) -> float:
     return v
 
 
+def _count(minimum: int):
+    """An argparse type: a whole number >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {v}")
+        return v
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``nvlib convert {afew-va,nefer,samples,synthetic,videos} ...``."""
     sub = parser.add_subparsers(dest="dataset", required=True)
@@ -36,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--n-bits", type=int, default=8, help="TBR bits N (paper: 8 or 16)")
         p.add_argument("--delta-t-us", type=int, default=5000, help="TBR bin Δt in µs (paper: 5000)")
         p.add_argument("--size", type=int, default=128, help="face crop side S in pixels")
-        p.add_argument("--workers", type=int, default=0, help="worker processes (0: in this process)")
+        p.add_argument("--workers", type=_count(0), default=0, help="worker processes (0: in this process)")
         p.add_argument("--shard", default=None, help="i/n: convert clips k with k %% n == i")
         p.add_argument("--max-skip", type=_share, default=DEFAULT_MAX_SKIP,
                        help=f"fail when more than this share of the clips is skipped, e.g. 0.1 or 10%% "
@@ -53,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("out")
     p.add_argument("--fps", type=float, default=25.0, help="frame rate of the clips")
     p.add_argument("--dvs", choices=DVS_PRESETS, default="default")
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=_count(2), default=5, help="k of the k-fold protocol (>= 2)")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--upsample", default="auto",
                    help="optical-flow temporal upsampling before simulation: 'auto' (default: <= 1 px of "
@@ -89,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", default=None, metavar="CSV", help="valence/arousal per frame or per clip")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: each file's own)")
     p.add_argument("--max-frames", type=int, default=None, help="decode at most this many frames per video")
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=_count(2), default=5, help="k of the k-fold protocol (>= 2)")
     p.add_argument("--split-seed", type=int, default=0)
     common(p, groups=True)
 
@@ -122,9 +138,31 @@ def _report(res, out=None, failed: bool = False) -> None:
               + (" ..." if len(res.dropped_frames) > 3 else ""), file=out)
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """One-line errors, before any work, for the mistakes the converters would meet late or word as a
+    system error: a bad --shard, OUT that is a file, a labels path that is a folder, an unknown sample name."""
+    from pathlib import Path
+
+    parse_shard(args.shard)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"OUT {out} is a file; give a folder to hold the cache (it is created if missing)")
+    labels = getattr(args, "labels", None)
+    if args.dataset == "videos" and labels is not None and Path(labels).is_dir():
+        raise IsADirectoryError(f"labels {labels} is a folder; expected a CSV file (see `nvlib convert videos --help`)")
+    if args.dataset == "samples" and args.names:
+        from nvlib.datasets.samples import SAMPLES
+
+        unknown = [n for n in args.names if n not in SAMPLES]
+        if unknown:
+            raise ValueError(f"unknown sample name(s) {', '.join(unknown)}; known: {', '.join(SAMPLES)} "
+                             f"(`nvlib samples list` shows the fetched ones)")
+
+
 def main(args: argparse.Namespace) -> int:
     prog = not args.no_progress
     try:
+        _check_paths(args)
         if args.dataset == "afew-va":
             res = convert_afewva(args.root, args.out, args.n_bits, args.delta_t_us, args.size, args.fps,
                                  args.workers, args.shard, prog, args.dvs, args.folds, args.split_seed,
@@ -163,7 +201,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"  all problems: {res.cache_dir / 'skipped.log'}; the cache has no index.json and cannot be "
               f"used until this passes", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:
+        if getattr(args, "debug", False):
+            raise
         print(f"nvlib convert: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
     _report(res)

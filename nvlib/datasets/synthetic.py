@@ -328,7 +328,8 @@ def _nefer_va(label: str) -> tuple[float, float]:
 
 def generate_synthetic_nefer(out_root: str | Path, train_users=("01", "02"), validation_users=("03",),
                              classes=None, n_frames: int = 51, fps: float = 30.0, face_size: int = 96,
-                             sensor_size=(1280, 720), seed: int = 0, reported_swap_every: int = 3) -> Path:
+                             sensor_size=(1280, 720), seed: int = 0, reported_swap_every: int = 3,
+                             face_boxes=True) -> Path:
     """Write a small NEFER-layout tree with real EVT 3.0 recordings; returns ``out_root``.
 
     For each user and class one sequence: ``n_frames`` synthetic face frames animated at the class's
@@ -338,6 +339,9 @@ def generate_synthetic_nefer(out_root: str | Path, train_users=("01", "02"), val
     PNGs in ``rgb_frames/``; ``annotations/`` with the real CSV formats (no header; user, sequence,
     frame path with the published prefixes, label). Reported labels equal the expected ones except
     every ``reported_swap_every``-th sequence, which reports the next class (or "None").
+    ``face_boxes``: write each sequence's face box (the face's square on the sensor) as
+    ``annotations/face_boxes/<sequence>.json`` (:func:`nvlib.datasets.nefer.read_face_box`'s format) for
+    every user (True), no user (False), or the users listed; a user without boxes is cropped by detection.
     """
     import cv2
 
@@ -378,6 +382,9 @@ def generate_synthetic_nefer(out_root: str | Path, train_users=("01", "02"), val
                 raw = out / "event_raw" / "raw" / f"user_{u}" / f"user{u}_{stamp}.raw"
                 raw.parent.mkdir(parents=True, exist_ok=True)
                 write_evt3(raw, ev_full)
+                if face_boxes is True or (face_boxes and u in tuple(face_boxes)):
+                    write_text(out / "annotations" / "face_boxes" / f"{seq}.json",
+                               json.dumps({"box": [int(ox), int(oy), int(face_size)]}))
                 codes = tbr(ev, (face_size, face_size), n_frames=n_frames, start_us=0,
                             delta_t_us=int(round(1e6 / fps / 8)), n_bits=8, normalize=False)
                 fdir = out / "event_frames" / f"user_{u}" / seq

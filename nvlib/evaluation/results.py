@@ -4,6 +4,10 @@ predictions as CSV beside it.
 The experiment layer (:mod:`nvlib.experiments`) writes one such pair per (configuration, seed) into
 ``results/``; the tables of :mod:`nvlib.evaluation.tables` are built from the JSON documents. Paths
 inside the repository are stored relative to its root, so that no file names the machine it ran on.
+
+Every results document of a training run names its data at its top level: ``data`` (``dataset``,
+``root``: the dataset folder's name, ``cache``, ``cache_id``: the cache's content id, ``fold``: None
+for the fixed split, ``n_folds``, ...; :func:`nvlib.experiments.run.data_provenance`) and ``seed``.
 """
 from __future__ import annotations
 

@@ -1,12 +1,16 @@
 """The result tables of the workbook (paper Tables 1-4), built from per-seed results.
 
 Every learned number is the mean over the seeds of one configuration with its sample standard
-deviation (``ddof=1``, :mod:`nvlib.evaluation.stats`). A table's CSV holds, for each metric ``m``,
+deviation (``ddof=1``, :mod:`nvlib.evaluation.stats`); a configuration run over every fold of the
+subject-independent protocol (``fold="all"``) is one run per (fold, seed), and its mean and std are
+over folds and seeds. A table's CSV holds, for each metric ``m``,
 ``m_mean``, ``m_std`` and ``m_seeds`` (the per-seed values, ``;``-separated in the order of the
 ``seeds`` column); its Markdown shows ``mean ± std``. Paper rows hold the published number in the
 ``_mean`` column (the paper gives no spread) and name their source; the predict-the-mean row
 (the training-set mean predicted for every test frame) is the floor every model must beat. Every
-table names the data it came from and marks derived labels.
+table names the data it came from and marks derived labels: the ``data`` column names the dataset
+(with the dataset folder's name for a user's dataset), its labels, the cache's content id and the
+fold(s); the ``seeds`` column the training seeds.
 
 Inputs are results documents as written by :func:`nvlib.evaluation.results.write_results_json`
 (``metrics``, ``mean_baseline``, ``config.dataset``, ``seed``, ...), one per seed, or the results
@@ -57,6 +61,42 @@ def seeds_of(docs: Sequence[Mapping]) -> list:
     return [d.get("seed", (d.get("config") or {}).get("train", {}).get("seed")) for d in docs]
 
 
+def provenance(doc: Mapping) -> dict:
+    """The data a result came from (``data``: dataset, root, cache, cache_id, fold, ... as written by
+    :func:`nvlib.experiments.run.data_provenance`); ``{}`` for a result written without it."""
+    return dict(doc.get("data") or {})
+
+
+def fold_of(doc: Mapping):
+    """The fold of a result (None: the fixed split); ``"?"`` when the result does not say."""
+    prov = provenance(doc)
+    if "fold" in prov:
+        return prov["fold"]
+    config = doc.get("config") or {}
+    return config["fold"] if "fold" in config else "?"
+
+
+def runs_of(docs: Sequence[Mapping]) -> list[tuple]:
+    """``(fold, seed)`` of each result: what pairs two configurations' runs (same fold, same seed)."""
+    return list(zip([fold_of(d) for d in docs], seeds_of(docs)))
+
+
+def _unique(values) -> list:
+    return list(dict.fromkeys(values))
+
+
+def folds_text(folds: Sequence) -> str:
+    """"fixed split", "fold 2" or "folds 0,1,2,3,4" (unknown folds left out)."""
+    known = _unique(f for f in folds if f != "?")
+    if not known:
+        return ""
+    if known == [None]:
+        return "fixed split"
+    ks = sorted(int(f) for f in known if f is not None)
+    text = f"fold{'s' if len(ks) > 1 else ''} {','.join(str(k) for k in ks)}"
+    return text + (" and the fixed split" if None in known else "")
+
+
 def labels_derived(meta: Mapping) -> bool:
     return str(meta.get("labels_kind", "")).lower() == "derived"
 
@@ -77,9 +117,24 @@ def data_label(meta: Mapping, with_bits: bool = True) -> str:
     return f"{name} ({labels}{size}{bits})"
 
 
+#: Sources the workbook makes itself: their root is not a user's dataset folder.
+_OWN_SOURCES = ("synthetic-va", "samples")
+
+
 def _common_data(docs: Iterable[Mapping], with_bits: bool = True) -> str:
-    labels = list(dict.fromkeys(data_label(dataset_meta(d), with_bits) for d in docs))
-    return " / ".join(labels)
+    """The ``data`` cell: dataset and labels, the dataset folder (a user's dataset), cache content id(s)
+    and fold(s) of the results ``docs``."""
+    docs = list(docs)
+    text = " / ".join(_unique(data_label(dataset_meta(d), with_bits) for d in docs))
+    provs = [provenance(d) for d in docs]
+    roots = _unique(p["root"] for p in provs if p.get("root") and p.get("dataset") not in _OWN_SOURCES)
+    if roots:
+        text += f"; root {', '.join(repr(r) for r in roots)}"
+    caches = _unique(p["cache_id"] for p in provs if p.get("cache_id"))
+    if caches:
+        text += f"; cache id {' / '.join(caches)}"
+    folds = folds_text([fold_of(d) for d in docs])
+    return text + (f"; {folds}" if folds else "")
 
 
 def _backbone(docs: Sequence[Mapping]) -> str:
@@ -91,7 +146,14 @@ def _backbone(docs: Sequence[Mapping]) -> str:
 
 
 def _fmt_seeds(seeds) -> str:
-    return ",".join(str(s) for s in seeds)
+    return ",".join(str(s) for s in _unique(seeds))
+
+
+def _fmt_runs(runs) -> str:
+    """Paired runs: their seeds, or ``fold:seed`` pairs when they span several folds."""
+    if len(_unique(f for f, _ in runs)) <= 1:
+        return _fmt_seeds(s for _, s in runs)
+    return ",".join(f"{f}:{s}" for f, s in runs)
 
 
 def seed_columns(values_by_column: Mapping[str, Sequence[float]], prefix: str = "") -> dict:
@@ -137,19 +199,20 @@ def va_table(runs: Mapping[str, Sequence[Mapping]], *, paper: Mapping[str, Mappi
                      "backbone": _backbone(docs),
                      "params_M": params["total"] / 1e6 if params.get("total") is not None else None,
                      "n_bits": int(docs[0].get("n_bits") or meta.get("n_bits") or 0),
-                     "seeds": _fmt_seeds(seeds_of(docs)), "n_seeds": len(docs),
-                     **seed_columns(_metric_values([d["metrics"] for d in docs]))})
+                     "seeds": _fmt_seeds(seeds_of(docs)), "n_seeds": len(_unique(seeds_of(docs))),
+                     "n_runs": len(docs), **seed_columns(_metric_values([d["metrics"] for d in docs]))})
     docs = _as_docs(next(iter(runs.values())))
     rows.append({"model": "predict-the-mean", "source": SOURCE_OURS, "data": _common_data(docs), "backbone": "none",
                  "params_M": 0.0, "n_bits": rows[0]["n_bits"], "seeds": _fmt_seeds(seeds_of(docs)),
-                 "n_seeds": len(docs), **seed_columns(_metric_values([baseline_of(d) for d in docs]))})
+                 "n_seeds": len(_unique(seeds_of(docs))), "n_runs": len(docs),
+                 **seed_columns(_metric_values([baseline_of(d) for d in docs]))})
     for name in runs:
         p = (paper or {}).get(name)
         if p is None:
             continue
         row = {"model": DISPLAY_NAMES[name], "source": paper_source, "data": "AFEW-VA events (published)",
                "backbone": paper_backbone(name) if callable(paper_backbone) else paper_backbone, "params_M": None,
-               "n_bits": p.get("n_bits"), "seeds": None, "n_seeds": None}
+               "n_bits": p.get("n_bits"), "seeds": None, "n_seeds": None, "n_runs": None}
         for col in METRIC_COLUMNS:
             row.update({f"{col}_mean": p.get(col), f"{col}_std": None, f"{col}_seeds": None})
         rows.append(row)
@@ -165,6 +228,7 @@ def table3_rows(paper_rows: Sequence[Mapping], ours: Sequence[tuple[str, Sequenc
     for p in paper_rows:
         rows.append({"model": p["label"], "modality": p["modality"], "source": "paper Table 3",
                      "data": "AFEW-VA (published)", "backbone": "as published", "seeds": None, "n_seeds": None,
+                     "n_runs": None,
                      "arousal_rmse_mean": p["arousal_rmse"], "arousal_rmse_std": None, "arousal_rmse_seeds": None,
                      "valence_rmse_mean": p["valence_rmse"], "valence_rmse_std": None, "valence_rmse_seeds": None})
     cols = ("arousal_rmse", "valence_rmse")
@@ -173,11 +237,13 @@ def table3_rows(paper_rows: Sequence[Mapping], ours: Sequence[tuple[str, Sequenc
         docs = _as_docs(r)
         rows.append({"model": label, "modality": "Event (simulated)", "source": SOURCE_OURS,
                      "data": _common_data(docs), "backbone": _backbone(docs), "seeds": _fmt_seeds(seeds_of(docs)),
-                     "n_seeds": len(docs), **seed_columns(_metric_values([d["metrics"] for d in docs], cols))})
+                     "n_seeds": len(_unique(seeds_of(docs))), "n_runs": len(docs),
+                     **seed_columns(_metric_values([d["metrics"] for d in docs], cols))})
         last = docs
     if last is not None:
         rows.append({"model": "predict-the-mean", "modality": "-", "source": SOURCE_OURS, "data": _common_data(last),
-                     "backbone": "none", "seeds": _fmt_seeds(seeds_of(last)), "n_seeds": len(last),
+                     "backbone": "none", "seeds": _fmt_seeds(seeds_of(last)), "n_seeds": len(_unique(seeds_of(last))),
+                     "n_runs": len(last),
                      **seed_columns(_metric_values([baseline_of(d) for d in last], cols))})
     return rows
 
@@ -187,7 +253,8 @@ def table4_rows(runs: Mapping[tuple[str, int], Sequence[Mapping]], models: Seque
                 n_bits: tuple[int, int] = (8, 16), paper: Mapping[str, Mapping] | None = None) -> list[dict]:
     """Table 4 over seeds, one row per model: arousal, valence and mean RMSE at both ``n_bits``
     (mean, std, per-seed values), the paired test of the per-seed mean RMSE (``b - a`` for
-    ``n_bits = (a, b)``, same seeds at both), and the paper's numbers ``paper[name][N]``
+    ``n_bits = (a, b)``, same seeds at both; runs over several folds are paired by fold and seed,
+    ``paired_seeds`` then lists ``fold:seed``), and the paper's numbers ``paper[name][N]``
     (``{"label", "arousal_rmse", "valence_rmse"}``).
 
     Models lacking a result at either N get their available columns and no test. Columns
@@ -220,12 +287,12 @@ def table4_rows(runs: Mapping[tuple[str, int], Sequence[Mapping]], models: Seque
                 row[f"n{n}_mean_baseline_rmse"] = None
                 row[f"n{n}_test_frames"] = None
         test = None
-        if a_bits in per_n and b_bits in per_n:
-            by_seed = [{s: mean_rmse(d["metrics"]) for s, d in zip(seeds_of(per_n[n]), per_n[n])} for n in n_bits]
-            common = [s for s in by_seed[0] if s in by_seed[1]]
+        if a_bits in per_n and b_bits in per_n:  # runs paired by (fold, seed)
+            by_run = [{r: mean_rmse(d["metrics"]) for r, d in zip(runs_of(per_n[n]), per_n[n])} for n in n_bits]
+            common = [r for r in by_run[0] if r in by_run[1]]
             if common:
-                test = paired_test([by_seed[0][s] for s in common], [by_seed[1][s] for s in common])
-                row["paired_seeds"] = _fmt_seeds(common)
+                test = paired_test([by_run[0][r] for r in common], [by_run[1][r] for r in common])
+                row["paired_seeds"] = _fmt_runs(common)
         row.update({"test": PAIRED_TEST if test else None,
                     "diff_mean_rmse": test.mean_diff if test else None,
                     "diff_ci_low": test.ci_low if test else None, "diff_ci_high": test.ci_high if test else None,
@@ -364,13 +431,19 @@ def write_seed_table(rows: Sequence[Mapping], name: str, caption: str, *, md_row
 
 
 def seeds_caption(docs: Sequence[Mapping]) -> str:
-    """"mean ± sample std (ddof = 1) over K seeds (s0, s1, ...)"."""
-    seeds = list(dict.fromkeys(seeds_of(docs)))
-    return f"mean ± sample std (ddof = 1) over {len(seeds)} training seed{'s' if len(seeds) != 1 else ''} ({_fmt_seeds(seeds)})"
+    """"mean ± sample std (ddof = 1) over K seeds (s0, s1, ...)", or over folds and seeds when the results
+    span several folds."""
+    seeds = _unique(seeds_of(docs))
+    folds = _unique(f for f in (fold_of(d) for d in docs) if f != "?")
+    over = f"{len(seeds)} training seed{'s' if len(seeds) != 1 else ''} ({_fmt_seeds(seeds)})"
+    if len(folds) > 1:
+        over = (f"{len(folds)} folds x {over} of the subject-independent protocol (one run per fold and seed; "
+                f"{folds_text(folds)})")
+    return f"mean ± sample std (ddof = 1) over {over}"
 
 
 def data_caption(docs: Iterable[Mapping], with_bits: bool = True) -> str:
-    """"Data: ..." with a warning when any label is derived."""
+    """"Data: ..." (dataset, labels, root, cache id, folds) with a warning when any label is derived."""
     docs = list(docs)
     text = f"Data: {_common_data(docs, with_bits)}."
     if any(labels_derived(dataset_meta(d)) for d in docs):

@@ -1,13 +1,15 @@
 """Experiments: model configurations run over seeds, their per-seed results, the paper's numbers.
 
 - :mod:`nvlib.experiments.run`: ``run_experiment`` (one training run: train, select on val, score on
-  test), ``run_id``, ``make_datasets``;
-- :mod:`nvlib.experiments.seeds`: ``Experiment`` (a configuration without its seed), ``run_seeds``
-  (train or reuse K seeds, one results file per seed in ``results/``), ``run_many`` (several
-  configurations in one pool of workers), ``find_results``;
+  test), ``run_identity`` / ``run_id`` (cache content id, fold, model, settings, seed),
+  ``data_provenance`` (what results and tables say about their data), ``fold_list``, ``make_datasets``;
+- :mod:`nvlib.experiments.seeds`: ``Experiment`` (a configuration without its seed; ``fold="all"``
+  runs every fold), ``run_seeds`` (train or reuse K seeds, one results file per run in
+  ``results/``), ``run_many`` (several configurations in one pool of workers), ``find_results``;
 - :mod:`nvlib.experiments.backbone`: ``pick_backbone`` (ImageNet, the same seed's frame ResNet18, or
   random init, found by configuration);
-- :mod:`nvlib.experiments.presets`: ``workbook_experiment`` (the settings notebooks 03-05 share);
+- :mod:`nvlib.experiments.presets`: ``workbook_experiment`` (the settings notebooks 03-05 share),
+  ``workbook_cache`` (their data; no synthetic fallback where a real dataset is required);
 - :mod:`nvlib.experiments.paper`: ``paper_results`` / ``paper_table`` (``params/paper_results.yaml``);
 - :mod:`nvlib.experiments.cli`: the ``nvlib train`` command (one run; ``torchrun -m nvlib.experiments.cli``).
 
@@ -17,10 +19,12 @@ Tables and statistics over the per-seed results are in :mod:`nvlib.evaluation.ta
 """
 from nvlib.experiments.backbone import pick_backbone
 from nvlib.experiments.paper import paper_at, paper_notes, paper_results, paper_table
-from nvlib.experiments.presets import FRAME_SETTINGS, VIDEO_SETTINGS, workbook_experiment
-from nvlib.experiments.run import make_datasets, run_experiment, run_id
-from nvlib.experiments.seeds import DEFAULT_SEEDS, Experiment, SeedResults, find_results, run_many, run_seeds
+from nvlib.experiments.presets import FRAME_SETTINGS, VIDEO_SETTINGS, workbook_cache, workbook_experiment
+from nvlib.experiments.run import data_provenance, fold_list, make_datasets, run_experiment, run_id, run_identity
+from nvlib.experiments.seeds import (DEFAULT_SEEDS, Experiment, ResultsConflictError, SeedResults, find_results,
+                                     run_many, run_seeds)
 
-__all__ = ["run_experiment", "run_id", "make_datasets", "Experiment", "SeedResults", "run_seeds", "run_many", "find_results",
-           "DEFAULT_SEEDS", "pick_backbone", "workbook_experiment", "FRAME_SETTINGS", "VIDEO_SETTINGS",
-           "paper_results", "paper_table", "paper_at", "paper_notes"]
+__all__ = ["run_experiment", "run_id", "run_identity", "data_provenance", "fold_list", "make_datasets", "Experiment",
+           "SeedResults", "ResultsConflictError", "run_seeds", "run_many", "find_results",
+           "DEFAULT_SEEDS", "pick_backbone", "workbook_cache", "workbook_experiment", "FRAME_SETTINGS",
+           "VIDEO_SETTINGS", "paper_results", "paper_table", "paper_at", "paper_notes"]

@@ -13,13 +13,19 @@ from pathlib import Path
 
 def frame_resnet18_result(cache_dir, *, seed: int, fold: int | None = None, results_root=None):
     """``(results path, results document, best.pt)`` of the frame ResNet18 trained from random init on
-    ``cache_dir`` (same fold, same seed) whose checkpoint still exists, or None. Several configurations (e.g. other epoch
+    ``cache_dir`` (same content id, same fold, same seed) whose checkpoint still exists, or None. Several configurations (e.g. other epoch
     counts): the one with the best validation score (selected on val, never on test)."""
     from nvlib.experiments.seeds import find_results
     from nvlib.workbook.paths import repo_root
 
-    found = find_results(results_root, model="resnet18", data=Path(cache_dir).name, fold=fold, seed=int(seed),
-                         model_cfg={"weights": None})
+    from nvlib.datasets.cache import CacheError, cache_content_id
+
+    try:
+        cache_id = cache_content_id(cache_dir)
+    except CacheError:
+        return None
+    found = find_results(results_root, model="resnet18", data=Path(cache_dir).name, cache_id=cache_id, fold=fold,
+                         seed=int(seed), model_cfg={"weights": None})
     usable = []
     for path, doc in found:
         run = Path(doc.get("run_dir", ""))

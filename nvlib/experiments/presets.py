@@ -8,6 +8,8 @@ overrides for single models.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from nvlib.experiments.seeds import Experiment
 from nvlib.train.config import TrainConfig
 
@@ -67,12 +69,29 @@ def model_cfg_for(name: str, settings: dict, image_size: int) -> dict:
     return table[name]()
 
 
-def workbook_experiment(name: str, cache_dir, *, settings: dict | None = None, fold: int | None = None,
+def workbook_cache(cache_dir=None, afewva_root=None, *, require_dataset: bool = False, **synthetic) -> Path:
+    """The dataset cache of a training notebook: ``cache_dir``, else AFEW-VA at ``afewva_root`` converted
+    once, else the synthetic faces (``synthetic``: ``n_clips``, ``n_frames``, ``size``, ``n_bits``,
+    ``seed``, ``progress``; :func:`nvlib.convert.resolve_va_cache`). ``require_dataset`` (the paper's
+    setting, ``params/paper.yaml``) refuses the synthetic fallback: without ``cache_dir`` or
+    ``afewva_root`` it raises ValueError saying which parameter to set."""
+    from nvlib.convert import resolve_va_cache
+
+    if require_dataset and cache_dir is None and afewva_root is None:
+        raise ValueError("this setting needs a real dataset (require_dataset is on): set afewva_root to your "
+                         "AFEW-VA folder (e.g. --set afewva_root=/data/AFEW-VA) or cache_dir to a converted cache; "
+                         "no synthetic faces are used in its place")
+    return Path(resolve_va_cache(cache_dir, afewva_root, **synthetic))
+
+
+def workbook_experiment(name: str, cache_dir, *, settings: dict | None = None, fold: int | str | None = None,
                         device: str = "cpu", max_batches: int | None = None, progress: bool = False) -> Experiment:
     """The :class:`Experiment` a workbook notebook runs for model ``name`` on ``cache_dir``.
 
     ``settings`` override :data:`FRAME_SETTINGS` or :data:`VIDEO_SETTINGS` (by the model's kind);
-    ``device``, ``max_batches`` and ``progress`` are run options (``max_batches`` changes the result).
+    ``fold``: None (the cache's fixed split), k, or "all" (every fold of the subject-independent
+    protocol); ``device``, ``max_batches`` and ``progress`` are run options (``max_batches`` changes
+    the result).
     """
     from nvlib.datasets.cache import load_index
     from nvlib.models import model_kind

@@ -15,6 +15,11 @@ the end of the file) before ``aedat`` sees the file. Anything wrong is a :class:
 file and the byte offset; what ``aedat`` still rejects (a packet that does not decompress) is reported
 with the offset of that packet, and a panic inside ``aedat`` is turned into a :class:`FormatError` too.
 The first ``events`` stream (lowest id) is read; packets are yielded one by one (bounded memory).
+
+Writing (:func:`header_bytes`, :func:`encode_aedat4_packets`, used by ``open_writer(..., "aedat4")``): one
+events stream 0 of the given sensor size, uncompressed packets holding size-prefixed ``EventPacket``
+flatbuffers (iniVation's ``events.fbs``, identifier ``EVTS``), no data table, which the ``aedat`` package
+reads back.
 """
 from __future__ import annotations
 
@@ -312,3 +317,67 @@ def iter_aedat4(path, sensor_size=None):
         yield ev["x"].astype(np.int16), ev["y"].astype(np.int16), ev["t"].astype(np.int64), pol.astype(np.int8)
     if k != len(packets):
         raise FormatError(path, packets[k][0], f"the decoder stopped after {k} of {len(packets)} packets")
+
+
+# ----------------------------------------------------------------------------- writing
+#: One ``Event`` struct of iniVation's ``events.fbs`` (``t int64, x int16, y int16, on bool``), padded to 16 bytes.
+EVENT_STRUCT = np.dtype({"names": ["t", "x", "y", "on"], "formats": ["<i8", "<i2", "<i2", "u1"],
+                         "offsets": [0, 8, 10, 12], "itemsize": 16})
+#: Most events per packet written by :func:`encode_aedat4_packets`.
+PACKET_EVENTS = 1 << 16
+
+
+def _description(sensor_size) -> bytes:
+    w, h = int(sensor_size[0]), int(sensor_size[1])
+    return (
+        '<dv version="2.0">\n'
+        '    <node name="outInfo" path="/mainloop/Recorder/outInfo/">\n'
+        '        <node name="0" path="/mainloop/Recorder/outInfo/0/">\n'
+        '            <attr key="compression" type="string">NONE</attr>\n'
+        '            <attr key="originalModuleName" type="string">nvlib</attr>\n'
+        '            <attr key="originalOutputName" type="string">events</attr>\n'
+        '            <attr key="typeDescription" type="string">Array of events (polarity ON/OFF).</attr>\n'
+        '            <attr key="typeIdentifier" type="string">EVTS</attr>\n'
+        '            <node name="info" path="/mainloop/Recorder/outInfo/0/info/">\n'
+        f'                <attr key="sizeX" type="int">{w}</attr>\n'
+        f'                <attr key="sizeY" type="int">{h}</attr>\n'
+        '                <attr key="source" type="string">nvlib</attr>\n'
+        '                <attr key="tsOffset" type="long">0</attr>\n'
+        '            </node>\n'
+        '        </node>\n'
+        '    </node>\n'
+        '</dv>\n').encode("ascii")
+
+
+def header_bytes(sensor_size) -> bytes:
+    """The AEDAT 4.0 file header: magic, length, and an ``IOHeader`` flatbuffer (identifier ``IOHE``:
+    compression none, no data table, the XML description of one events stream 0 of ``(W, H)``)."""
+    w, h = int(sensor_size[0]), int(sensor_size[1])
+    if not (0 < w <= 0xFFFF and 0 < h <= 0xFFFF):
+        raise ValueError(f"AEDAT4 sensor size must be 1..65535 per side, got {sensor_size}")
+    text = _description(sensor_size)
+    # [root uoffset][IOHE][vtable: 10 bytes][pad 6][table at 24: soffset, compression, pad-free int64, string uoffset]
+    vtable = struct.pack("<5H", 10, 20, 4, 8, 16)
+    table = struct.pack("<iiqI", 24 - 8, 0, -1, 4)
+    body = struct.pack("<I", 24) + b"IOHE" + vtable + b"\0" * 6 + table
+    body += struct.pack("<I", len(text)) + text + b"\0"
+    body += b"\0" * (-len(body) % 4)
+    return FULL_MAGIC + struct.pack("<I", len(body)) + body
+
+
+def encode_aedat4_packets(x, y, t, p, stream_id: int = 0) -> bytes:
+    """AEDAT 4.0 packets (uncompressed) of the events: ``[stream id u32][size u32][size-prefixed
+    EventPacket flatbuffer, identifier EVTS]``, at most :data:`PACKET_EVENTS` events each."""
+    n = int(np.shape(t)[0])
+    out = []
+    for lo in range(0, n, PACKET_EVENTS):
+        hi = min(n, lo + PACKET_EVENTS)
+        ev = np.zeros(hi - lo, EVENT_STRUCT)
+        ev["t"], ev["x"], ev["y"], ev["on"] = t[lo:hi], x[lo:hi], y[lo:hi], p[lo:hi]
+        # after the size prefix: [root uoffset 16][EVTS][vtable: 6 bytes + 2 pad][table at 16: soffset 8,
+        # vector uoffset 4][vector at 24: length, then the structs at 28, 8-aligned counting the prefix]
+        fb = (struct.pack("<I", 16) + b"EVTS" + struct.pack("<3H", 6, 8, 4) + b"\0\0"
+              + struct.pack("<iI", 8, 4) + struct.pack("<I", hi - lo))
+        buf = struct.pack("<I", len(fb) + ev.nbytes) + fb + ev.tobytes()
+        out.append(struct.pack("<II", stream_id, len(buf)) + buf)
+    return b"".join(out)

@@ -20,3 +20,9 @@ class FormatError(ValueError):
         at = f" at byte offset {self.offset}" if self.offset is not None else ""
         super().__init__(f"{where}{at}: {reason}")
 
+
+#: the advice for a file without a sensor geometry, naming the Python argument and the ``nvlib info`` flag
+SENSOR_SIZE_HINT = "pass sensor_size=(W, H) (on the command line: --sensor-size W H)"
+
+#: the advice for a RAW file whose header does not say EVT 2.0 or EVT 3.0
+FORMAT_HINT = "pass format='evt3' or format='evt2' (on the command line: --format evt3 or --format evt2)"

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from nvlib.io.errors import FormatError
+from nvlib.io.errors import SENSOR_SIZE_HINT, FormatError
 
 _MAX_LINE = 4096  # a header line longer than this is data, not header
 _PRINTABLE = re.compile(rb"^[\x09\x20-\x7e\x80-\xff]*\r?\n$")
@@ -123,7 +123,7 @@ def resolve_size(header: RawHeader, sensor_size, path: str | os.PathLike, offset
         size = header.declared_size()
         if size is None:
             raise FormatError(path, offset, "the header declares no sensor geometry (no 'format ...;width=;height=', "
-                              "'geometry', 'Width/Height' or known plugin_name); pass sensor_size=(W, H)")
+                              f"'geometry', 'Width/Height' or known plugin_name); {SENSOR_SIZE_HINT}")
         w, h = size
     if w <= 0 or h <= 0:
         raise FormatError(path, offset, f"expected a positive sensor geometry, got (W={w}, H={h})")

@@ -21,7 +21,7 @@ from nvlib.io import dat as _dat
 from nvlib.io import evt2 as _evt2
 from nvlib.io import evt3 as _evt3
 from nvlib.io import v2e_formats as _v2e
-from nvlib.io.errors import FormatError
+from nvlib.io.errors import FORMAT_HINT, SENSOR_SIZE_HINT, FormatError
 from nvlib.io.raw_header import read_header, resolve_size
 
 READ_FORMATS = ("evt3", "evt2", "dat", "aedat4", "aedat2", "v2e_h5", "v2e_text", "cache")
@@ -29,11 +29,18 @@ CHUNK_BYTES = 8 << 20
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
+def _check_file(path: Path) -> None:
+    """FileNotFoundError / IsADirectoryError naming ``path`` unless it is an existing file."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not an event file")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such event file")
+
+
 def detect_format(path) -> str:
     """The format name of ``path`` from its content (and extension where content is ambiguous)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such event file")
+    _check_file(path)
     size = path.stat().st_size
     if size == 0:
         raise FormatError(path, 0, "the file is empty; expected an event file header or data")
@@ -58,7 +65,7 @@ def detect_format(path) -> str:
             if ext == ".dat" or hdr.get("Version") is not None or any("Data file" in ln for ln in hdr.lines):
                 return "dat"
             raise FormatError(path, 0, "a '%' header without an 'evt'/'format' entry: cannot tell EVT 2.0 from "
-                              "EVT 3.0; pass format='evt3' or format='evt2'")
+                              f"EVT 3.0; {FORMAT_HINT}")
     if ext == ".dat":
         return "dat"
     if ext == ".aedat4":  # a damaged magic is reported by the AEDAT4 checks, with its byte offset
@@ -100,8 +107,7 @@ def iter_chunks(path, *, sensor_size=None, format=None, chunk_bytes: int = CHUNK
     fmt = format or detect_format(path)
     if fmt not in READ_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {READ_FORMATS}")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such event file")
+    _check_file(path)
     if path.stat().st_size == 0:
         raise FormatError(path, 0, "the file is empty; expected an event file header or data")
     if options:
@@ -138,7 +144,7 @@ def iter_chunks(path, *, sensor_size=None, format=None, chunk_bytes: int = CHUNK
                     mx, my = max(mx, int(x.max())), max(my, int(y.max()))
             size = (mx + 1, my + 1)
             warnings.warn(f"{path}: the DAT header declares no geometry; using the events' bounding box {size}. "
-                          f"Pass sensor_size=(W, H) to set it.", stacklevel=3)
+                          f"To set it, {SENSOR_SIZE_HINT}.", stacklevel=3)
 
         def gen():
             off = start + 2
@@ -217,7 +223,7 @@ def _h5_chunks(path, sensor_size, chunk_bytes):
                 mx, my = max(mx, int(a[:, 1].max())), max(my, int(a[:, 2].max()))
         size = (mx + 1, my + 1)
         warnings.warn(f"{path}: no sensor geometry stored; using the events' bounding box {size}. "
-                      f"Pass sensor_size=(W, H) to set it.", stacklevel=3)
+                      f"To set it, {SENSOR_SIZE_HINT}.", stacklevel=3)
 
     def gen():
         for i, a in raw():
@@ -264,7 +270,7 @@ def _text_chunks(path, sensor_size, chunk_bytes):
                 mx, my = max(mx, int(df["x"].max())), max(my, int(df["y"].max()))
         size = (mx + 1, my + 1)
         warnings.warn(f"{path}: no sensor geometry comment; using the events' bounding box {size}. "
-                      f"Pass sensor_size=(W, H) to set it.", stacklevel=3)
+                      f"To set it, {SENSOR_SIZE_HINT}.", stacklevel=3)
 
     def gen():
         for row0, df in frames():

@@ -13,13 +13,14 @@ import numpy as np
 
 from nvlib.workbook.atomic import atomic_path
 from nvlib.events import EVENT_DTYPE, Events
+from nvlib.io import aedat4 as _aedat4
 from nvlib.io import dat as _dat
 from nvlib.io import evt2 as _evt2
 from nvlib.io import evt3 as _evt3
 from nvlib.io import v2e_formats as _v2e
 from nvlib.io.cache import CacheSpool
 
-FORMATS = ("evt3", "evt2", "dat", "v2e_h5", "v2e_text", "cache")
+FORMATS = ("evt3", "evt2", "dat", "aedat4", "v2e_h5", "v2e_text", "cache")
 
 
 def _as_array(events, sensor_size) -> np.ndarray:
@@ -81,7 +82,8 @@ class EventWriter:
             self._fh.write(_v2e.text_header(self.sensor_size))
         else:
             self._fh = open(self._tmp, "wb")
-            header = {"evt3": _evt3.header_bytes, "evt2": _evt2.header_bytes, "dat": _dat.header_bytes}[fmt]
+            header = {"evt3": _evt3.header_bytes, "evt2": _evt2.header_bytes, "dat": _dat.header_bytes,
+                      "aedat4": _aedat4.header_bytes}[fmt]
             self._fh.write(header(self.sensor_size))
 
     def write(self, events) -> None:
@@ -98,7 +100,7 @@ class EventWriter:
         if p.min() < 0 or p.max() > 1:
             raise ValueError(f"{self.path}: polarities must be 0 or 1")
         fmt = self.format
-        if fmt in ("evt3", "evt2", "v2e_h5", "v2e_text", "dat") and t.min() < 0:
+        if fmt in ("evt3", "evt2", "v2e_h5", "v2e_text", "dat", "aedat4") and t.min() < 0:
             raise ValueError(f"{self.path}: {fmt} cannot store negative timestamps")
         if fmt in ("evt3", "evt2"):
             if (self._last_t is not None and t[0] < self._last_t) or np.any(t[1:] < t[:-1]):
@@ -108,6 +110,8 @@ class EventWriter:
             self._fh.write(words.astype("<u2" if fmt == "evt3" else "<u4", copy=False).tobytes())
         elif fmt == "dat":
             self._fh.write(_dat.encode_dat_records(x, y, t, p))
+        elif fmt == "aedat4":
+            self._fh.write(_aedat4.encode_aedat4_packets(x, y, t, p))
         elif fmt == "v2e_h5":
             if t.max() >= 1 << 32:
                 raise ValueError(f"{self.path}: v2e HDF5 stores uint32 microseconds; t={int(t.max())} is too large")
@@ -170,7 +174,7 @@ class EventWriter:
 
 
 def open_writer(path, format: str, sensor_size, **options) -> EventWriter:
-    """A streaming writer for ``format`` in ``("evt3", "evt2", "dat", "v2e_h5", "v2e_text", "cache")``.
+    """A streaming writer for ``format`` in ``("evt3", "evt2", "dat", "aedat4", "v2e_h5", "v2e_text", "cache")``.
 
     ``options``: ``compress=True`` for zlib-compressed cache columns.
     """
@@ -196,6 +200,12 @@ def write_evt2(path, events: Events) -> Path:
 def write_dat(path, events: Events) -> Path:
     """Write a legacy Prophesee DAT file (event type 12, uint32 microsecond timestamps)."""
     return _write_all(path, events, "dat")
+
+
+def write_aedat4(path, events: Events) -> Path:
+    """Write an iniVation AEDAT 4.0 file: one events stream of the events' sensor size, uncompressed
+    packets (read back by the ``aedat`` package and :func:`nvlib.io.read_events`)."""
+    return _write_all(path, events, "aedat4")
 
 
 def write_v2e_h5(path, events: Events) -> Path:

@@ -9,10 +9,31 @@ Public API::
     resize_for_camera(frame, camera)
 
 Model: Hu, Liu, Delbruck, "v2e: From Video Frames to Realistic DVS Events", CVPRW 2021.
-"""
-from nvlib.simulate.emulator import DVSEmulator, lin_log_table, simulate_frames
-from nvlib.simulate.params import CAMERAS, DVSParams, camera_size
-from nvlib.simulate.video import open_frames, resize_for_camera, simulate_video
 
-__all__ = ["CAMERAS", "DVSEmulator", "DVSParams", "camera_size", "lin_log_table", "open_frames",
-           "resize_for_camera", "simulate_frames", "simulate_video"]
+The names are imported on first use (module ``__getattr__``, PEP 562), so that ``nvlib simulate --help``
+and ``import nvlib.simulate.cli`` do not import torch, OpenCV or numba.
+"""
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {
+    "DVSEmulator": "emulator", "lin_log_table": "emulator", "simulate_frames": "emulator",
+    "CAMERAS": "params", "DVSParams": "params", "camera_size": "params",
+    "open_frames": "video", "resize_for_camera": "video", "simulate_video": "video",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'nvlib.simulate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nvlib.simulate.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

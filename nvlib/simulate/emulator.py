@@ -48,6 +48,7 @@ from nvlib.simulate import expand as _ex
 from nvlib.simulate import rng as _rng
 from nvlib.simulate.expand import expand_counts, refractory_select
 from nvlib.simulate.params import DVSParams
+from nvlib.simulate.shot import SparseShot
 
 _LIN_LOG_THRESHOLD = 20
 SHOT_NOISE_INTEN_FACTOR = 0.25
@@ -140,6 +141,7 @@ class DVSEmulator:
         self._pre_pos = self._pre_neg = None
         self._noise_rate = None
         self._leak_pool = None
+        self._shot = None  # SparseShot, made at the first fast shot-noise draw
         self._mem = None  # host float32 (H*W,): v2e's refractory memory
         self._mem_esim = None  # host float64 (H*W,)
         self.frames_seen = 0
@@ -348,22 +350,17 @@ class DVSEmulator:
         ev_flat = flat[src]
         ev_on = on[src]
         if p.shot_noise_rate_hz > 0:
-            f_lut = ((p.shot_noise_rate_hz / 2) * dt) * ((SHOT_NOISE_INTEN_FACTOR - 1) * self._lut_inten + 1)
-            q_max = float(f_lut.max()) * (self._pre_max[0] + self._pre_max[1])
-            if v2e_rng or q_max >= 0.5:
-                f = self._lookup(f_lut, fr)
+            f_np = self._shot_table(dt, fr)
+            if v2e_rng:
+                f = self._lookup(torch.from_numpy(f_np), fr)
                 one_minus_on = 1 - f * self._pre_pos
                 p_off = f * self._pre_neg
-                if v2e_rng:
-                    self._sync_gen()
-                    u = self._dense(torch.rand((h, w), generator=self._gen, dtype=torch.float32))
-                else:
-                    u = self._rng.random((h, w), dtype=np.float32)
-                    u = u if self._cpu else torch.from_numpy(u).to(self.device)
+                self._sync_gen()
+                u = self._dense(torch.rand((h, w), generator=self._gen, dtype=torch.float32))
                 on_flat = self._flatnonzero(u > one_minus_on)
                 off_flat = self._flatnonzero(u < p_off)
             else:
-                on_flat, off_flat = self._sparse_shot(f_lut.numpy(), q_max, fr, h * w)
+                on_flat, off_flat = self._shot_fast(fr, f_np)
             t_last = int(np.round(np.float64(ts[-1]) * 1e6))
             shot_flat = np.concatenate([on_flat, off_flat])
             ev_flat = np.concatenate([ev_flat, shot_flat])
@@ -410,13 +407,17 @@ class DVSEmulator:
         ts_step = dt / n_steps
         ts, t_table = _ex.lattice_times(self._t_prev + ts_step, t_s, n_steps)
         period = p.refractory_period_s
-        ev = np.empty(cap, dtype=EVENT_DTYPE)
+        shot = p.shot_noise_rate_hz > 0
+        f_np = self._shot_table(dt, fr) if shot else None
+        fast_shot = self._shot_fast(fr, f_np) if shot and not v2e_rng else None  # drawn first: sizes ev
+        n_fast = 0 if fast_shot is None else fast_shot[0].shape[0] + fast_shot[1].shape[0]
+        ev = np.empty(cap + n_fast, dtype=EVENT_DTYPE)
         if n_max > 0 and period > ts_step:
             n_ev, per_step = _ex.nb_emit_refractory(flat, counts, on, n_fire, ts, t_table, self._mem,
                                                      np.float32(period), w, base_f, self._nb_pos32,
                                                      self._nb_neg32, ev)
-            ev = ev[:n_ev]
         else:
+            n_ev = cap
             per_step = _ex.nb_emit_lattice(flat, counts, on, n_fire, n_max, t_table, w, base_f,
                                            self._nb_pos32, self._nb_neg32, ev)
         if replay:
@@ -428,33 +429,30 @@ class DVSEmulator:
                 for c in per_step.tolist():
                     if c > 0:
                         torch.randperm(c, generator=self._gen)
-        if p.shot_noise_rate_hz > 0:
-            # v2e's (rate/2*dt)*((0.25 - 1)*inten + 1) in float64, the bracket made once
-            f_np = ((p.shot_noise_rate_hz / 2) * dt) * self._nb_shot_inten
-            f_max = float(f_np.max())
-            q_max = f_max * (self._pre_max[0] + self._pre_max[1])
+        if shot:
             on_b, off_b = self._nb_shot
-            if stream is not None:  # torch.rand(H, W) drawn inside the test
+            if fast_shot is not None:
+                on_flat, off_flat = fast_shot
+            elif stream is not None:  # torch.rand(H, W) drawn inside the test
+                f_max = float(f_np.max())
                 st = self._live_stream()
                 a, b, st.pos = _rng.nb_shot_v2e_stream(frf, f_np, self._nb_pre_pos, self._nb_pre_neg,
                                                        f_max * self._pre_max[0], f_max * self._pre_max[1],
                                                        st.state, st.pos, on_b, off_b)
                 on_flat, off_flat = on_b[:a], off_b[:b]
-            elif v2e_rng or q_max >= 0.5:
-                if v2e_rng:
-                    self._sync_gen()
-                    u = torch.rand((h, w), generator=self._gen, dtype=torch.float32).numpy()
-                else:
-                    u = self._rng.random((h, w), dtype=np.float32)
-                a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_np, self._nb_pre_pos, self._nb_pre_neg,
-                                       on_b, off_b)
-                on_flat, off_flat = on_b[:a], off_b[:b]
             else:
-                on_flat, off_flat = self._sparse_shot(f_np, q_max, fr, h * w)
-            if on_flat.shape[0] + off_flat.shape[0]:
-                main = ev
-                ev = np.empty(main.shape[0] + on_flat.shape[0] + off_flat.shape[0], dtype=EVENT_DTYPE)
-                _ex.nb_append_shot(ev, main, on_flat, off_flat, w, int(t_table[-1]), base_f, lp_f)
+                self._sync_gen()
+                u = torch.rand((h, w), generator=self._gen, dtype=torch.float32).numpy()
+                a, b = _ex.nb_shot_v2e(frf, u.reshape(-1), f_np, self._nb_pre_pos, self._nb_pre_neg, on_b, off_b)
+                on_flat, off_flat = on_b[:a], off_b[:b]
+            n_shot = on_flat.shape[0] + off_flat.shape[0]
+            if n_ev + n_shot > ev.shape[0]:  # exact draws: known only now
+                grown = np.empty(n_ev + n_shot, dtype=EVENT_DTYPE)
+                grown[:n_ev] = ev[:n_ev]
+                ev = grown
+            n_ev = _ex.nb_put_shot_reset(ev, n_ev, on_flat, off_flat, w, int(t_table[-1]), base_f, lp_f)
+        if n_ev < ev.shape[0]:
+            ev = ev[:n_ev] if 2 * n_ev >= ev.shape[0] else ev[:n_ev].copy()  # refractory drops
         self._t_prev = t_s
         n_on = int(np.count_nonzero(ev["p"]))
         self.num_on += n_on
@@ -467,7 +465,7 @@ class DVSEmulator:
         p = self.params
         n = h * w
         if self._leak_pool is None:
-            size = max(1 << 16, 4 * n)
+            size = n + (1 << 16)
             pool = self._rng.standard_normal(size, dtype=np.float32)
             self._leak_pool = pool if self._cpu else torch.from_numpy(pool).to(self.device)
             c = p.leak_rate_hz * self._noise_rate * self._pos  # per-pixel leak in ln units per s
@@ -480,9 +478,9 @@ class DVSEmulator:
     def _leak_fast(self, dt: float, h: int, w: int) -> None:
         """``base -= dt*leak*rate*pos*(1 - jitter*n)`` with ``n`` N(0, 1) per pixel and frame.
 
-        The normals are a contiguous slice, at a random offset per frame, of a pool of 4*H*W
-        normals drawn once: independent across pixels, and across frames up to offset collisions
-        (probability ~ 1/(3*H*W) per pair of frames), at the cost of one slice.
+        The normals are a contiguous slice, at a random offset per frame, of a pool of H*W + 2**16
+        normals drawn once: independent across pixels, and a pixel's across frames up to offset
+        collisions (probability 2**-16 per pair of frames), at the cost of one slice.
         """
         p = self.params
         c, cj, r = self._leak_fast_operands(h, w)
@@ -496,36 +494,26 @@ class DVSEmulator:
         else:
             self._base.sub_(delta)
 
-    def _sparse_shot(self, f_lut: np.ndarray, q_max: float, fr, n_pix: int):
-        """Shot noise with v2e's per-pixel ON/OFF probabilities, drawn in O(noise events).
+    def _shot_table(self, dt: float, fr) -> np.ndarray:
+        """v2e's shot-noise factor ``f`` per gray level (256,) float64: ``(rate/2*dt)*((0.25 - 1)*inten + 1)``;
+        with ``shot_noise_rate_as_specified`` divided by the frame's mean of the bracket (v2e issue #74),
+        so that the expected count per pixel is ``rate*dt`` at nominal thresholds."""
+        p = self.params
+        f = ((p.shot_noise_rate_hz / 2) * dt) * self._nb_shot_inten
+        if p.shot_noise_rate_as_specified:  # the bracket is linear in inten: its mean is at the mean level
+            mean_level = float(cv2.mean(fr)[0]) if self._cpu else float(fr.double().mean())
+            f = f / ((SHOT_NOISE_INTEN_FACTOR - 1) * (mean_level + 20) / 275.0 + 1)
+        return f
 
-        Candidates are a Bernoulli(q_max) process over the pixels (geometric gaps); a candidate
-        with uniform ``u`` in [0, q_max) is ON if ``u < p_on``, OFF if ``p_on <= u < p_on + p_off``,
-        so each pixel fires ON with probability ``p_on`` and OFF with ``p_off``, as in v2e.
-        """
-        rng = self._rng
-        expect = q_max * n_pix
-        m = int(expect + 6 * math.sqrt(expect) + 16)
-        pos = np.cumsum(rng.geometric(q_max, size=m)) - 1
-        while pos[-1] < n_pix:
-            more = np.cumsum(rng.geometric(q_max, size=m)) + pos[-1]
-            pos = np.concatenate([pos, more])
-        cand = pos[pos < n_pix]
-        u = rng.random(cand.shape[0]) * q_max
-        if self._cpu:
-            levels = fr.reshape(-1)[cand]
-        else:
-            levels = fr.reshape(-1)[torch.from_numpy(cand).to(self.device)].cpu().numpy()
-        f = f_lut[levels]
-        pre_pos = self._gather(self._pre_pos, cand) if not isinstance(self._pre_pos, float) \
-            else self._pre_pos
-        pre_neg = self._gather(self._pre_neg, cand) if not isinstance(self._pre_neg, float) \
-            else self._pre_neg
-        p_on = f * pre_pos
-        p_off = f * pre_neg
-        on = u < p_on
-        off = ~on & (u < p_on + p_off)
-        return cand[on], cand[off]
+    def _shot_fast(self, fr, f_np: np.ndarray):
+        """``noise_rng="fast"`` shot noise: :class:`~nvlib.simulate.shot.SparseShot` in O(noise events).
+        Returns ``(on_pixels, off_pixels)``, views valid until the next draw."""
+        if self._shot is None:
+            host = (lambda a: a if isinstance(a, (float, np.ndarray)) else a.cpu().numpy())  # noqa: E731
+            seed = int(np.random.SeedSequence([self.params.seed, 0x5407]).generate_state(1, np.uint64)[0])
+            self._shot = SparseShot(host(self._pre_pos), host(self._pre_neg), fr.shape[0] * fr.shape[1], seed)
+        fr_h = fr.reshape(-1) if self._cpu else fr.reshape(-1).to(torch.uint8).cpu().numpy()
+        return self._shot.draw(fr_h, f_np)
 
     def _to_events(self, flat: np.ndarray, t_us: np.ndarray, on: np.ndarray, w: int, h: int) -> Events:
         n = int(flat.shape[0])

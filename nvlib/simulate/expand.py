@@ -232,7 +232,9 @@ def _floordiv32(a, b):
 
 @_njit
 def _put(ev, e, f, w, t, o):
-    y = f // w
+    # f // w without an integer division: (f + 1/2)/w is at least 1/(2w) away from an integer, far more
+    # than the float64 rounding error for pixel indices below 2**40
+    y = np.int64((np.float64(f) + 0.5) * (1.0 / np.float64(w)))
     ev[e]['x'] = f - y * w
     ev[e]['y'] = y
     ev[e]['t'] = t
@@ -253,21 +255,30 @@ def nb_emit_lattice(flat, counts, on, p, n_max, t_table, w, base, pos32, neg32, 
         start[c] = acc
         acc += hist[c]
     fill = start.copy()
-    order = np.empty(p, np.int64)
+    xo = np.empty(p, np.int16)  # the pixels' addresses in emission order, computed once per pixel
+    yo = np.empty(p, np.int16)
+    po = np.empty(p, np.int8)
     for j in range(p):
         c = counts[j]
-        order[fill[c]] = j
+        r = fill[c]
         fill[c] += 1
+        f = flat[j]
+        y = f // w
+        xo[r] = f - y * w
+        yo[r] = y
+        po[r] = 1 if on[j] else 0
     per_step = np.empty(n_max, np.int64)
     e = 0
     for k in range(n_max):
-        m = start[k]
+        m = start[k]  # the pixels still firing at sub-step k: a prefix of that order
         per_step[k] = m
         t = t_table[k]
         for r in range(m):
-            j = order[r]
-            _put(ev, e, flat[j], w, t, on[j])
-            e += 1
+            ev[e + r]['x'] = xo[r]
+            ev[e + r]['y'] = yo[r]
+            ev[e + r]['t'] = t
+            ev[e + r]['p'] = po[r]
+        e += m
     _update_base(flat, counts, on, p, base, pos32, neg32)
     return per_step
 
@@ -346,17 +357,15 @@ def nb_put_shot(ev, e, on_flat, off_flat, w, t):
 
 
 @_njit
-def nb_append_shot(ev, main, on_flat, off_flat, w, t, base, lp):
-    """``ev`` = the events of ``main``, then shot-noise events at ``t``: the ON pixels, then the OFF
-    pixels (v2e's order); each such pixel's ``base`` is reset to its ``lp``."""
-    n = main.shape[0]
-    for i in range(n):
-        ev[i] = main[i]
-    nb_put_shot(ev, n, on_flat, off_flat, w, t)
+def nb_put_shot_reset(ev, e, on_flat, off_flat, w, t, base, lp):
+    """Shot-noise events into ``ev`` from ``e`` on (:func:`nb_put_shot`); each such pixel's ``base`` is
+    reset to its ``lp``. Returns the new length."""
+    nb_put_shot(ev, e, on_flat, off_flat, w, t)
     for i in range(on_flat.shape[0]):
         base[on_flat[i]] = lp[on_flat[i]]
     for i in range(off_flat.shape[0]):
         base[off_flat[i]] = lp[off_flat[i]]
+    return e + on_flat.shape[0] + off_flat.shape[0]
 
 
 @_njit

@@ -48,13 +48,15 @@ class DVSParams:
         noise_rng: where the per-frame leak jitter and shot noise come from. ``"v2e"`` (default):
             torch's generator in v2e's exact drawing order (one normal and one uniform per pixel
             per frame, plus v2e's per-sub-step shuffles), so that noise events equal v2e's (CPU)
-            for the same seed. ``"fast"``: numpy's PCG64 seeded with ``seed``, leak jitter from a
-            pool of normals, shot noise drawn sparsely with v2e's per-pixel probabilities
-            (O(noise events)): same statistics, other realisation, drawn without torch's generator
-            (where v2e's draws cannot run in compiled code: without numba, on a GPU, or where this
-            torch draws otherwise than :mod:`nvlib.simulate.rng` checks for, they are torch calls;
-            ``bench/simulate.py`` times both, ``bench/RESULTS.md``). Thresholds and per-pixel leak
-            rates always come from torch's generator.
+            for the same seed. ``"fast"``: other draws with the same laws: leak jitter from a pool
+            of normals (numpy's PCG64 seeded with ``seed``), shot noise drawn sparsely with v2e's
+            per-pixel probabilities, in O(noise events) (:mod:`nvlib.simulate.shot`).
+            Thresholds and per-pixel leak rates always come from torch's generator.
+        shot_noise_rate_as_specified: False (default, v2e): a pixel's shot-noise rate is
+            ``shot_noise_rate_hz`` times v2e's intensity factor ``1 - 0.75*(I + 20)/275``, so the
+            mean rate is below the one given (v2e issue #74). True: that factor divided by its mean
+            over the frame, so the expected count per pixel and frame is ``shot_noise_rate_hz*dt``
+            at nominal thresholds, still higher in dark pixels than in bright ones.
     """
 
     pos_thres: float = 0.2
@@ -69,6 +71,7 @@ class DVSParams:
     seed: int = 0
     timestamp_mode: str = "v2e"
     noise_rng: str = "v2e"
+    shot_noise_rate_as_specified: bool = False
 
     def __post_init__(self):
         for name in ("pos_thres", "neg_thres"):
@@ -84,6 +87,9 @@ class DVSParams:
             raise ValueError(f"DVSParams.seed must be an integer >= 0, got {self.seed!r}")
         if self.timestamp_mode not in TIMESTAMP_MODES:
             raise ValueError(f"DVSParams.timestamp_mode must be one of {TIMESTAMP_MODES}, got {self.timestamp_mode!r}")
+        if not isinstance(self.shot_noise_rate_as_specified, bool):
+            raise ValueError("DVSParams.shot_noise_rate_as_specified must be True or False, "
+                             f"got {self.shot_noise_rate_as_specified!r}")
         if self.noise_rng not in NOISE_RNGS:
             raise ValueError(f"DVSParams.noise_rng must be one of {NOISE_RNGS}, got {self.noise_rng!r}")
 

@@ -298,6 +298,7 @@ def nb_shot_v2e_stream(fr, f_lut, pre_pos, pre_neg, q_on, q_off, mt, i, on_out, 
     k_lo = np.int32(min(math.ceil(q_off * 16777216.0), 33554432.0))  # u < q_off  <=>  k < k_lo
     n = fr.shape[0]
     kb = np.empty(N, np.int32)
+    code = np.empty(N, np.uint8)
     k = 0
     while k < n:
         if i >= N:
@@ -310,7 +311,20 @@ def nb_shot_v2e_stream(fr, f_lut, pre_pos, pre_neg, q_on, q_off, mt, i, on_out, 
             v = np.int32(mt_temper(w[j]) & np.uint32(0xFFFFFF))
             kb[j] = v
             hit += np.int32((v > k_hi) | (v < k_lo))
-        if hit > 0:
+        if 8 * hit > m:  # many candidates: v2e's test on every pixel of the block, branch-free
+            for j in range(m):
+                px = k + j
+                uu = np.float64(kb[j]) * (1.0 / 16777216.0)  # the float32 uniform, exactly
+                f = f_lut[fr[px]]
+                code[j] = (np.uint8(uu > 1.0 - f * np.float64(pre_pos[px]))
+                           | (np.uint8(uu < f * np.float64(pre_neg[px])) << np.uint8(1)))
+            for j in range(m):
+                c = code[j]
+                on_out[a] = k + j
+                off_out[b] = k + j
+                a += c & np.uint8(1)
+                b += c >> np.uint8(1)
+        elif hit > 0:
             for j in range(m):
                 v = kb[j]
                 if v <= k_hi and v >= k_lo:

@@ -5,7 +5,15 @@ checkpoint is chosen on the validation set only. Every epoch reseeds the RNGs fr
 ``seed + epoch`` (and the shuffling generator likewise), so a run stopped after k epochs and
 resumed from ``last.pt`` replays exactly the epochs an uninterrupted run would have (CPU,
 deterministic mode). Logs: ``metrics.csv``, TensorBoard (``tb/``), ``config.json``,
-``fit.json``; checkpoints ``last.pt`` (every epoch) and ``best.pt``.
+``fit.json``; checkpoints ``last.pt`` (every epoch, with the optimiser, scheduler and scaler state a
+resume needs) and ``best.pt`` (the best epoch's weights only: nothing resumes from it).
+
+A run folder holds one run. ``fit(..., identity=...)`` records what the run is (for the experiment
+layer: dataset cache content id, fold, model, training settings, seed; see
+:func:`nvlib.experiments.run.run_identity`) in ``config.json`` and in every checkpoint, and resumes
+``last.pt`` only when the recorded identity equals the new one (:class:`RunMismatchError` names what
+differs). A run that does not resume starts clean: the folder's earlier checkpoints, ``metrics.csv``,
+``fit.json`` and ``tb/`` are removed first.
 Multi-GPU / multi-node: run under torchrun; ``nvlib.train.distributed`` wraps the model in
 ``DistributedDataParallel`` and shards the training set with ``DistributedSampler``.
 """
@@ -38,6 +46,68 @@ from nvlib.train.config import TrainConfig
 
 # TrainConfig fields that may differ between a run and its resumption (they do not change the weights)
 RESUME_NEUTRAL = ("epochs", "progress", "tensorboard", "resume", "device", "num_workers", "amp")
+
+
+#: Labels of the identity fields in messages (the fields of :func:`nvlib.experiments.run.run_identity`).
+IDENTITY_LABELS = {"cache_id": "cache id", "fold": "fold", "model": "model", "model_cfg": "model",
+                   "chunk": "model", "train": "config", "seed": "seed"}
+#: The files of one run in its folder (removed before a run that does not resume).
+RUN_FILES = ("last.pt", "best.pt", "metrics.csv", "fit.json", "config.json")
+
+
+class RunMismatchError(CheckpointError):
+    """A run folder holds another run (other data, fold, model, settings or seed); the message names what differs."""
+
+
+def stored_identity(out_dir) -> dict | None:
+    """The identity recorded by the run in ``out_dir`` (``config.json``, else ``last.pt``); None when the
+    folder holds no run; ``{}`` when it holds one written without an identity."""
+    out = Path(out_dir)
+    conf = out / "config.json"
+    if conf.is_file():
+        try:
+            doc = json.loads(conf.read_text())
+        except (OSError, ValueError):
+            doc = {}
+        if isinstance(doc, dict) and isinstance(doc.get("identity"), dict):
+            return doc["identity"]
+    if (out / "last.pt").is_file():
+        try:
+            return dict(read_checkpoint(out / "last.pt").get("extra", {}).get("identity") or {})
+        except CheckpointError:
+            return {}
+    return {} if conf.is_file() else None
+
+
+def identity_differences(stored: dict | None, now: dict) -> list[str]:
+    """What differs between two run identities, as ``"<label> <stored> -> <now>"`` phrases (labels from
+    :data:`IDENTITY_LABELS`: cache id, fold, model, config, seed); ``stored`` empty or None: the
+    folder's run recorded no identity."""
+    if not stored:
+        return ["the run there recorded no identity (an older nvlib, or another tool)"]
+    a, b = json.loads(json.dumps(stored, default=str)), json.loads(json.dumps(now, default=str))
+    out = []
+    for k in sorted(set(a) | set(b), key=lambda k: (list(IDENTITY_LABELS).index(k) if k in IDENTITY_LABELS
+                                                     else len(IDENTITY_LABELS), k)):
+        if a.get(k) == b.get(k):
+            continue
+        label = IDENTITY_LABELS.get(k, k)
+        if isinstance(a.get(k), dict) and isinstance(b.get(k), dict):
+            keys = sorted(x for x in set(a[k]) | set(b[k]) if a[k].get(x) != b[k].get(x))
+            out.append(f"{label} (" + ", ".join(f"{x}: {a[k].get(x)!r} -> {b[k].get(x)!r}" for x in keys) + ")")
+        else:
+            out.append(f"{label} {a.get(k)!r} -> {b.get(k)!r}")
+    return out
+
+
+def clear_run(out_dir) -> None:
+    """Remove one run's files from ``out_dir`` (:data:`RUN_FILES` and ``tb/``); other files stay."""
+    import shutil
+
+    out = Path(out_dir)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    shutil.rmtree(out / "tb", ignore_errors=True)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -119,14 +189,18 @@ def _append_csv(path: Path, row: dict) -> None:
 
 
 def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig | None = None,
-        out_dir: str | os.PathLike | None = None, *, run_info: dict | None = None) -> FitResult:
+        out_dir: str | os.PathLike | None = None, *, run_info: dict | None = None,
+        identity: dict | None = None) -> FitResult:
     """Train ``model`` on ``train_ds``, validate on ``val_ds`` every epoch, checkpoint, resume.
 
     ``out_dir`` (default ``runs/train/<model_name>``) receives ``config.json`` (resolved config,
-    model name/config, backbone, parameter counts and ``run_info``), ``metrics.csv``, ``tb/``,
-    ``last.pt``, ``best.pt`` and ``fit.json``. With ``cfg.resume`` a matching ``last.pt``
-    is continued. Raises ``NonFiniteLossError`` on a NaN/inf loss, leaving ``last.pt`` (the
-    last finished epoch) as it was.
+    model name/config, backbone, parameter counts, ``run_info`` and ``identity``), ``metrics.csv``,
+    ``tb/``, ``last.pt``, ``best.pt`` (weights only) and ``fit.json``. With ``cfg.resume`` a
+    ``last.pt`` of the same run is continued: same settings (except :data:`RESUME_NEUTRAL`, e.g. more
+    epochs) and, when ``identity`` is given, the same recorded identity, else :class:`RunMismatchError`
+    (another run's folder is never continued nor silently overwritten; ``resume=False`` starts over
+    there). Raises ``NonFiniteLossError`` on a NaN/inf loss, leaving ``last.pt`` (the last finished
+    epoch) as it was.
     """
     from nvlib.models import param_count
     from nvlib.workbook.paths import runs_dir
@@ -149,6 +223,11 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig |
     last_path, best_path = out / "last.pt", out / "best.pt"
 
     start, best, history = 0, {}, []
+    if cfg.resume and identity is not None and stored_identity(out) is not None:
+        diff = identity_differences(stored_identity(out), identity)
+        if diff:
+            raise RunMismatchError(f"{out}: holds another run ({'; '.join(diff)}); use another out_dir, or "
+                                   "resume=False to start over there")
     if cfg.resume and last_path.exists():
         stored = read_checkpoint(last_path).get("config", {})
         now = cfg.to_dict()
@@ -160,8 +239,10 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig |
         ck = load_checkpoint(last_path, base, optimizer=opt, scheduler=sched, scaler=scaler)
         start, best, history = int(ck["epoch"]), dict(ck.get("best", {})), list(ck.get("history", []))
     if info.is_main:
+        if start == 0:
+            clear_run(out)  # a run that does not resume leaves nothing of an earlier one (metrics.csv appends)
         out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "config.json", json.dumps({
+        write_text(out / "config.json", json.dumps({"identity": identity,
             "train": cfg.to_dict(), "model_name": name, "model_cfg": getattr(base, "model_cfg", {}),
             "backbone": getattr(base, "backbone_info", ""), "params": param_count(base),
             "device": str(device), "world_size": info.world_size, "amp": amp, "resumed_from_epoch": start,
@@ -231,11 +312,11 @@ def fit(model: nn.Module, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig |
                 best = {"epoch": epoch + 1, "value": value, "metric": cfg.select_metric, "val": {
                     d: val[d] for d in M.DIMENSIONS}}
             if info.is_main:
-                common = dict(optimizer=opt, scheduler=sched, scaler=scaler, epoch=epoch + 1, best=best,
-                              history=history, config=cfg.to_dict())
-                if improved:
+                common = dict(epoch=epoch + 1, best=best, history=history, config=cfg.to_dict(),
+                              extra={"identity": identity} if identity is not None else None)
+                if improved:  # the weights only: a resume starts from last.pt
                     save_checkpoint(best_path, base, **common)
-                save_checkpoint(last_path, base, **common)
+                save_checkpoint(last_path, base, optimizer=opt, scheduler=sched, scaler=scaler, **common)
                 _append_csv(out / "metrics.csv", row)
                 if writer is not None:
                     for k, v in row.items():
@@ -266,8 +347,10 @@ def load_best(model: nn.Module, result: FitResult | str | os.PathLike) -> nn.Mod
 
 
 def build_and_fit(name: str, model_cfg: dict, train_ds: Dataset, val_ds: Dataset, cfg: TrainConfig,
-                  out_dir: str | os.PathLike | None = None, run_info: dict | None = None):
-    """Seed, ``build_model(name, **model_cfg)``, ``fit``, reload the best checkpoint.
+                  out_dir: str | os.PathLike | None = None, run_info: dict | None = None,
+                  identity: dict | None = None):
+    """Seed, ``build_model(name, **model_cfg)``, ``fit`` (with ``run_info`` and ``identity``), reload the
+    best checkpoint.
 
     Returns ``(model with best weights, FitResult)``.
     """
@@ -275,9 +358,10 @@ def build_and_fit(name: str, model_cfg: dict, train_ds: Dataset, val_ds: Dataset
 
     seed_everything(cfg.seed)
     model = build_model(name, **model_cfg)
-    res = fit(model, train_ds, val_ds, cfg, out_dir, run_info=run_info)
+    res = fit(model, train_ds, val_ds, cfg, out_dir, run_info=run_info, identity=identity)
     return load_best(model, res), res
 
 
-__all__ = ["FitResult", "NonFiniteLossError", "CheckpointError", "fit", "predict", "seed_everything",
+__all__ = ["FitResult", "NonFiniteLossError", "CheckpointError", "RunMismatchError", "stored_identity",
+           "identity_differences", "clear_run", "fit", "predict", "seed_everything",
            "set_deterministic", "loss_fn", "load_best", "build_and_fit", "read_checkpoint"]

@@ -7,24 +7,74 @@ repository root, parameters = ``common`` + its section of the params file +
 ``run_info.json`` (resolved params, git commit, package versions, device);
 figures and tables go to ``figures/``. Sweeps (``params/sweeps/*.yaml``) rerun
 their notebooks with overrides, writing into ``figures/sweeps/<name>/``; their
-``results/`` JSONs are also copied to ``figures/results/`` so that later
-notebooks (the Table 4 ablation) can collect them. A sweep runs as soon as all
+per-seed results land in ``results/`` like every run's, where later notebooks
+(the Table 4 ablation) find them by configuration. A sweep runs as soon as all
 its notebooks have run in the main pass.
+
+Before anything runs, a notebook whose parameters set ``require_dataset`` (the paper's setting)
+but none of :data:`DATASET_PARAMS` stops the run with a message (no synthetic stand-in). After each
+notebook its problem summary is printed: a notebook reports problems (skipped clips, dropped frames,
+splits that are not subject-independent, ...) with :func:`report_problems`, which writes them to
+``runs/<params-stem>/<notebook>.problems.json`` when run by ``nvlib reproduce``.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nvlib.workbook.params import load_params, read_yaml, save_run_info
+from nvlib.workbook.atomic import write_text
+from nvlib.workbook.params import ParamsError, load_params, read_yaml, save_run_info
 from nvlib.workbook.paths import figures_dir, repo_root, runs_dir
 
 _NB_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.py$")
+
+
+#: Parameters that name a real dataset (any one of them satisfies ``require_dataset``).
+DATASET_PARAMS = ("afewva_root", "cache_dir", "cache_dirs")
+#: Environment variable naming the file :func:`report_problems` writes (set by :func:`reproduce`).
+PROBLEMS_ENV = "NVLIB_PROBLEMS"
+
+
+def report_problems(notebook: str, problems, log=print) -> list[str]:
+    """A notebook's problem summary: print ``problems`` (lines; none: "no problems"), and, when the
+    notebook runs under ``nvlib reproduce`` (``$NVLIB_PROBLEMS`` set), add them to that JSON file
+    (``{"notebook", "problems"}``, atomic), which reproduce prints after the notebook."""
+    lines = [str(p) for p in problems]
+    log(f"{notebook}: " + ("no problems" if not lines else f"{len(lines)} problem line(s):\n" + "\n".join(lines)))
+    target = os.environ.get(PROBLEMS_ENV)
+    if target:
+        path = Path(target)
+        old: list = []
+        try:
+            old = list(json.loads(path.read_text()).get("problems", []))
+        except (OSError, ValueError, AttributeError):
+            old = []
+        write_text(path, json.dumps({"notebook": notebook, "problems": old + [x for x in lines if x not in old]},
+                                    indent=2) + "\n")
+    return lines
+
+
+def read_problems(path: str | Path) -> list[str] | None:
+    """The problem lines a notebook reported (:func:`report_problems`); None when it reported none
+    (or the file cannot be read)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return [str(x) for x in doc.get("problems", [])] if isinstance(doc, dict) else None
+
+
+def check_data_params(params_path: Path, stem: str, params: dict) -> None:
+    """Raise :class:`ParamsError` when ``params`` set ``require_dataset`` but no :data:`DATASET_PARAMS`."""
+    if params.get("require_dataset") and not any(params.get(k) for k in DATASET_PARAMS):
+        raise ParamsError(f"{params_path}: {stem} needs a real dataset (require_dataset: true) but sets none of "
+                          f"{', '.join(DATASET_PARAMS)}; pass --set afewva_root=/path/to/AFEW-VA (or set it in the "
+                          "file); nothing was run")
 
 
 class NotebookFailed(RuntimeError):
@@ -130,12 +180,28 @@ def reproduce(params_path: str | Path | None = None, only: list[str] | None = No
                              f"(have: {', '.join(s.stem for s in sources)})")
         sources = keep
     sweep_objs = [Sweep.load(p) for p in (sweeps or [])]
+    for src in sources:  # a setting that needs a real dataset stops before anything runs
+        check_data_params(params_path, src.stem, load_params(params_path, overrides, notebook=src.stem))
+    for sw in sweep_objs:
+        for stem in sw.notebooks:
+            check_data_params(params_path, f"{stem} (sweep {sw.name})",
+                              load_params(params_path, {**(overrides or {}), **sw.params}, notebook=stem))
     run_dir = runs_dir() / params_path.stem
     save_run_info(run_dir, {"params_file": str(params_path.relative_to(root)) if params_path.is_relative_to(root)
                             else str(params_path), "params": params_all, "overrides": overrides or {}})
     times: dict[str, float] = {}
     done: set[str] = set()
     pending = list(sweep_objs)
+
+    def run_one(label: str, src: Path, out: Path, p: dict, env: dict | None = None) -> None:
+        problems = out.with_name(f"{src.stem}.problems.json")
+        problems.unlink(missing_ok=True)
+        times[label] = run_notebook(build_notebook(src), out, p, root,
+                                    env={**(env or {}), PROBLEMS_ENV: str(problems)})
+        lines = read_problems(problems)
+        summary = ("no problem summary (the notebook reports none)" if lines is None else "problems: none" if not lines
+                   else f"problems ({len(lines)} line(s)):\n  " + "\n  ".join(lines))
+        log(f"[{label}] done in {times[label]:.1f} s; {summary}")
 
     def run_ready_sweeps(next_stem: str | None):
         for sw in list(pending):
@@ -146,23 +212,15 @@ def reproduce(params_path: str | Path | None = None, only: list[str] | None = No
                     src = root / "notebooks" / f"{stem}.py"
                     p = load_params(params_path, {**(overrides or {}), **sw.params}, notebook=stem)
                     log(f"[sweep {sw.name}] {stem} with {sw.params}")
-                    times[f"{sw.name}/{stem}"] = run_notebook(
-                        build_notebook(src), run_dir / "sweeps" / sw.name / f"{stem}.ipynb", p, root,
-                        env={"NVLIB_FIGURES": str(fig_dir)})
-                res = fig_dir / "results"
-                if res.is_dir():
-                    dest = figures_dir() / "results"
-                    dest.mkdir(parents=True, exist_ok=True)
-                    for f in res.glob("*.json"):
-                        shutil.copy2(f, dest / f.name)
+                    run_one(f"{sw.name}/{stem}", src, run_dir / "sweeps" / sw.name / f"{stem}.ipynb", p,
+                            env={"NVLIB_FIGURES": str(fig_dir)})
 
     for src in sources:
         run_ready_sweeps(src.stem)
         p = load_params(params_path, overrides, notebook=src.stem)
         log(f"[{src.stem}] running with {len(p)} parameter(s)")
-        times[src.stem] = run_notebook(build_notebook(src), run_dir / f"{src.stem}.ipynb", p, root)
+        run_one(src.stem, src, run_dir / f"{src.stem}.ipynb", p)
         done.add(src.stem)
-        log(f"[{src.stem}] done in {times[src.stem]:.1f} s")
     run_ready_sweeps(None)
     for sw in pending:
         log(f"[sweep {sw.name}] skipped: its notebooks {', '.join(sw.notebooks)} were not all run")
@@ -174,7 +232,7 @@ def _parse_set(items: list[str]) -> dict:
 
     out = {}
     for item in items or []:
-        if "=" not in item:
+        if "=" not in item or not item.split("=", 1)[0].strip():
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
         k, v = item.split("=", 1)
         out[k.strip()] = yaml.safe_load(v)
@@ -202,6 +260,9 @@ def main(args) -> int:
     sweeps = list(args.sweep or [])
     if args.all_sweeps:
         sweeps += sorted(str(p) for p in (root / "params" / "sweeps").glob("*.yaml"))
+    for f in [args.params, *sweeps]:  # e.g. `--params clip.mp4`: an empty file would run the defaults
+        if f is not None and Path(f).suffix.lower() not in (".yaml", ".yml"):
+            raise ValueError(f"{f}: expected a YAML params file (.yaml or .yml)")
     try:
         times = reproduce(args.params, args.only, sweeps, _parse_set(args.set))
     except NotebookFailed as e:
