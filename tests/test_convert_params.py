@@ -193,15 +193,15 @@ def test_run_conversion_checks_its_parameters(tmp_path):
     assert not (d / "clips").exists()
 
 
-def test_videos_parameters():
+def test_videos_parameters(tmp_path):
     from nvlib.convert import videos_params
 
-    p = videos_params("/home/me/My Clips", labelled=True, size=32)
+    p = videos_params(tmp_path / "lab" / "My Clips", labelled=True, size=32)  # only the folder name is kept
     d = p.to_dict()
     assert d["labels_kind"] == "user" and d["source_root"] == "My Clips" and d["fps"] is None
     assert d["margin"] == 0.15 and d["detect_every"] == 5 and d["max_frames"] is None
     assert ConvertParams.from_dict(d) == p and p.job_kind == "videos"
-    q = videos_params("/x/clips", labelled=False, fps=30)
+    q = videos_params(tmp_path / "clips", labelled=False, fps=30)
     assert q.labels_kind == "none" and q.fps == 30.0 and ConvertParams.from_dict(q.to_dict()) == q
     assert C.cache_name("videos", p) != C.cache_name("videos", p.replace(labels_kind="none"))
     with pytest.raises(ValueError, match="need labels_kind 'user'"):
