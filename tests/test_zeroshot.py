@@ -241,3 +241,29 @@ def test_command_writes_the_table(tree, tmp_path, capsys):
     rc = main(["zeroshot", "--nefer", str(root), "--checkpoint", str(ck), "--out", str(tmp_path), "--size", "48"])
     assert rc == 2 and "48x48" in capsys.readouterr().err
     json.loads(json.dumps(Z.checkpoint_setting(ck), default=str))  # plain data
+
+
+def test_seed_table_means_over_seeds_and_keeps_one_models_interval():
+    import pandas as pd
+
+    from nvlib.experiments.zeroshot import seed_table
+
+    def table(correct):
+        from nvlib.evaluation.classification import accuracy_summary
+        from nvlib.experiments.zeroshot import summary_row
+
+        y = np.zeros(10, dtype=np.int64)
+        pred = np.r_[np.zeros(correct), np.ones(10 - correct)].astype(np.int64)
+        return pd.DataFrame([summary_row(accuracy_summary(y, pred, 7), labels="expected", method="F",
+                                         source="ours", data="d", model="ViT")])
+
+    out = seed_table({0: table(2), 1: table(6), 2: table(4)})
+    assert len(out) == 1
+    r = out.iloc[0]
+    assert r["seeds"] == "0,1,2" and r["accuracies"] == "20.0, 60.0, 40.0"
+    assert r["accuracy_mean"] == pytest.approx(40.0) and r["accuracy_std"] == pytest.approx(20.0)
+    assert r["interval_seed"] == 2 and r["correct"] == 4 and r["n"] == 10  # the median seed's own counts
+    from nvlib.evaluation.classification import wilson_interval
+
+    lo, hi = wilson_interval(4, 10)
+    assert r["ci95_lo"] == pytest.approx(100 * lo) and r["ci95_hi"] == pytest.approx(100 * hi)

@@ -612,23 +612,61 @@ def sample_clip_profiles(model, setting: dict, names=None, batch_size: int = 64,
 
 
 # ----------------------------------------------------------------------------- workbook helpers
-def workbook_checkpoint(results) -> Path:
-    """``best.pt`` of the median-seed run of a :class:`nvlib.experiments.SeedResults` (a typical run, as
-    the notebooks' figures use)."""
-    doc = results.median_run().doc
+def run_checkpoint(run) -> Path:
+    """``best.pt`` of one :class:`nvlib.experiments.seeds.SeedRun` (its result names its run folder,
+    stored relative to the repository)."""
+    doc = run.doc or {}
     run_dir = doc.get("run_dir") or (doc.get("extra") or {}).get("run_dir")
     if not run_dir:
-        raise ValueError(f"{results.median_run().path}: the result names no run folder (run_dir)")
+        raise ValueError(f"{run.path}: the result names no run folder (run_dir)")
     from nvlib.workbook.paths import repo_root, runs_dir
 
     rd = Path(run_dir)
-    candidates = [rd] if rd.is_absolute() else [rd, repo_root() / rd]  # stored relative to the repository
+    candidates = [rd] if rd.is_absolute() else [rd, repo_root() / rd]
     candidates.append(runs_dir() / "experiments" / rd.name)
     path = next((c / "best.pt" for c in candidates if (c / "best.pt").is_file()), rd / "best.pt")
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the checkpoint of {results.median_run().path} is gone; retrain it "
+        raise FileNotFoundError(f"{path}: the checkpoint of {run.path} is gone; retrain it "
                                 "(delete the result file) or pass a checkpoint")
     return path
+
+
+def workbook_checkpoint(results) -> Path:
+    """``best.pt`` of the median-seed run of a :class:`nvlib.experiments.SeedResults` (a typical run, as
+    the notebooks' figures use)."""
+    return run_checkpoint(results.median_run())
+
+
+def seed_checkpoints(results) -> dict[int, Path]:
+    """``{seed: best.pt}`` of every run of a :class:`nvlib.experiments.SeedResults` (one fold)."""
+    return {int(r.seed): run_checkpoint(r) for r in results.runs}
+
+
+def seed_table(tables: dict) -> pd.DataFrame:
+    """Table 5 rows over training seeds: ``tables`` ``{seed: ZeroShotResult.table}`` of one model's
+    checkpoints (one per seed) -> one row per (model, labels, method) with ``accuracy_mean`` and
+    ``accuracy_std`` (%, ddof 1) and ``macro_f1_mean`` over seeds, the per-seed accuracies, and the
+    counts, Wilson interval and p-value of the median-accuracy seed (an interval belongs to one model's
+    predictions on the n test sequences; pooling seeds would count each sequence several times)."""
+    from nvlib.evaluation.stats import mean_std
+
+    seeds = sorted(tables)
+    frame = pd.concat([tables[s].assign(seed=s) for s in seeds], ignore_index=True)
+    keys = ["model", "labels", "method", "source", "data"]
+    rows = []
+    for _, g in frame.groupby(keys, sort=False):
+        g = g.sort_values("seed")
+        acc = g["accuracy"].to_numpy(float)
+        m, sd = mean_std(acc) if len(acc) > 1 else (float(acc[0]), float("nan"))
+        med = g.iloc[int(np.argsort(acc, kind="stable")[(len(acc) - 1) // 2])]
+        rows.append({**{k: med[k] for k in keys}, "seeds": ",".join(str(int(x)) for x in g["seed"]),
+                     "accuracy_mean": m, "accuracy_std": sd,
+                     "accuracies": ", ".join(f"{a:.1f}" for a in acc),
+                     "macro_f1_mean": float(g["macro_f1"].mean()), "interval_seed": int(med["seed"]),
+                     "n": med["n"], "correct": med["correct"], "accuracy": med["accuracy"],
+                     "ci95_lo": med["ci95_lo"], "ci95_hi": med["ci95_hi"], "chance": med["chance"],
+                     "p_vs_chance": med["p_vs_chance"], "macro_f1": med["macro_f1"]})
+    return pd.DataFrame(rows)
 
 
 def baseline_rows(baselines: pd.DataFrame) -> list[dict]:
