@@ -363,7 +363,8 @@ def test_ctrl_c_during_samples_fetch_leaves_nothing_half_written(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["info", "{f}"], ["convert", "--help"], ["convert", "videos", "--help"],
-                                  ["samples", "--help"], ["reproduce", "--help"]])
+                                  ["samples", "--help"], ["reproduce", "--help"], ["train", "--help"],
+                                  ["simulate", "--help"]])
 def test_light_commands_do_not_import_torch(argv, tmp_path):
     """Start-up: these commands never need torch (bench/startup.py times them against importing it)."""
     from nvlib.events import make_events

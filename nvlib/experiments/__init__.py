@@ -17,12 +17,32 @@ Tables and statistics over the per-seed results are in :mod:`nvlib.evaluation.ta
 :mod:`nvlib.evaluation.stats`. This package builds on :mod:`nvlib.train` and
 :mod:`nvlib.evaluation`; neither imports it.
 """
-from nvlib.experiments.backbone import pick_backbone
-from nvlib.experiments.paper import paper_at, paper_notes, paper_results, paper_table
-from nvlib.experiments.presets import FRAME_SETTINGS, VIDEO_SETTINGS, workbook_cache, workbook_experiment
-from nvlib.experiments.run import data_provenance, fold_list, make_datasets, run_experiment, run_id, run_identity
-from nvlib.experiments.seeds import (DEFAULT_SEEDS, Experiment, ResultsConflictError, SeedResults, find_results,
-                                     run_many, run_seeds)
+import importlib
+
+#: exported name -> the module that defines it (imported on first use, so that ``nvlib train --help``
+#: and other light entry points do not load torch)
+_EXPORTS = {
+    "pick_backbone": "backbone",
+    **dict.fromkeys(["paper_at", "paper_notes", "paper_results", "paper_table"], "paper"),
+    **dict.fromkeys(["FRAME_SETTINGS", "VIDEO_SETTINGS", "workbook_cache", "workbook_experiment"], "presets"),
+    **dict.fromkeys(["data_provenance", "fold_list", "make_datasets", "run_experiment", "run_id", "run_identity"],
+                    "run"),
+    **dict.fromkeys(["DEFAULT_SEEDS", "Experiment", "ResultsConflictError", "SeedResults", "find_results",
+                     "run_many", "run_seeds"], "seeds"),
+}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"nvlib.experiments.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nvlib.experiments' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = ["run_experiment", "run_id", "run_identity", "data_provenance", "fold_list", "make_datasets", "Experiment",
            "SeedResults", "ResultsConflictError", "run_seeds", "run_many", "find_results",

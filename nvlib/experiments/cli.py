@@ -31,11 +31,10 @@ import sys
 from pathlib import Path
 
 
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from nvlib.models import MODELS
+    from nvlib.models import MODEL_NAMES
 
-    p.add_argument("--model", required=True, choices=sorted(MODELS), help="model name")
+    p.add_argument("--model", required=True, choices=sorted(MODEL_NAMES), help="model name")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", help="converted dataset cache folder (nvlib convert)")
     src.add_argument("--synthetic", action="store_true", help="synthetic faces (prepare_synthetic_va)")

@@ -49,6 +49,11 @@ REGISTRY: dict[str, ModelSpec] = {s.name: s for s in (
 )}
 
 MODELS: dict[str, type[nn.Module]] = {n: s.cls for n, s in REGISTRY.items()}
+
+from nvlib.models import MODEL_NAMES  # noqa: E402  (the light list the command line offers)
+
+if tuple(REGISTRY) != MODEL_NAMES:
+    raise RuntimeError(f"nvlib.models.MODEL_NAMES {MODEL_NAMES} differs from the registry {tuple(REGISTRY)}")
 FRAME_MODELS = tuple(n for n, s in REGISTRY.items() if s.kind == "frame")
 VIDEO_MODELS = tuple(n for n, s in REGISTRY.items() if s.kind == "video")
 DISPLAY_NAMES = {n: s.display for n, s in REGISTRY.items()}
