@@ -247,7 +247,9 @@ class NEFER:
                                              e.sequence, f"event sequence id does not match user_{e.user}"))
         ev_entries = [e for e in ev_entries if _SEQ_RE.match(e.sequence) and
                       _SEQ_RE.match(e.sequence).group(1) == e.user]
-        # pair by position within each user (both files list a user's sequences in the same order)
+        # pair by position within each user (both files list a user's sequences in the same order); a pair
+        # whose labels differ means the two lists went out of step (a row dropped from one file only): that
+        # sequence gets no GoPro pair and a problem, never another reaction's frames
         go_by_user: dict[str, list[SequenceEntry]] = {}
         for e in go_entries:
             go_by_user.setdefault(e.user, []).append(e)
@@ -258,6 +260,13 @@ class NEFER:
             ev_count[e.user] = k + 1
             gl = go_by_user.get(e.user, [])
             g = gl[k] if k < len(gl) else None
+            if g is not None and g.label != e.label:
+                if annotation_file(split, modality, labels) != annotation_file(split, "events", labels):
+                    self.problems.append(Problem(str(ann / annotation_file(split, "rgb", labels)), g.first_row,
+                                                 e.sequence, f"paired GoPro sequence {g.sequence} is labelled "
+                                                 f"{g.label!r}, the event sequence {e.label!r}: event and GoPro "
+                                                 "lists out of step; no RGB pair"))
+                g = None  # the event modality does not use the pair: no problem there, but no wrong id either
             self.entries.append((e, g))
 
     def __len__(self) -> int:

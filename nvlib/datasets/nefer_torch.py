@@ -127,13 +127,10 @@ class NEFERSequences(Dataset):
                 continue
             paths = ds.paths(i)["event_frames" if modality == "events" else "rgb_frames"]
             if modality == "rgb" and g is None:
+                if any(p.sequence == e.sequence for p in ds.problems):  # the reader said why (lists out of step)
+                    continue
                 self.problems.append(Problem(self.annotation_file, e.first_row, e.sequence,
                                              "no paired GoPro sequence in the RGB annotation file"))
-                continue
-            if modality == "rgb" and g.label != e.label:  # pairing by position went out of step
-                self.problems.append(Problem(self.annotation_file, g.first_row, e.sequence,
-                                             f"paired GoPro sequence {g.sequence} is labelled {g.label!r}, the "
-                                             f"event sequence {e.label!r}: event and GoPro lists out of step"))
                 continue
             chosen = [paths[k] for k in self.indices]
             why, sizes = None, []
